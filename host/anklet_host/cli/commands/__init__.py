@@ -1,0 +1,1 @@
+"""One module per `anklet` subcommand (see anklet_host.cli)."""

@@ -1,0 +1,45 @@
+"""Shared fixtures: the real MicroPython runtime, CPython-vs-MicroPython comparison, and the shared recordings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from anklet_host.paths import FIRMWARE_DIR, PROJECT_ROOT
+from anklet_host.upy import MicroPython
+
+SHARED_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
+IN_CI = os.environ.get("ANKLET_CI") == "1"
+
+
+@pytest.fixture(scope="session")
+def upy() -> Iterator[MicroPython]:
+    """The real MicroPython (WebAssembly port under Node). Never skipped: a missing runtime is a failure."""
+    with MicroPython() as runtime:
+        yield runtime
+
+
+def run_cpython(code: str, *, cwd: Path = FIRMWARE_DIR) -> str:
+    """Run ``code`` under CPython in a fresh interpreter, the firmware tree as current folder (as on the board)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"CPython run failed:\n{proc.stderr}")
+    return proc.stdout
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data; skipped (saying why) only where it is absent outside CI, a failure in CI."""
+    if not SHARED_DATA_DIR.is_dir():
+        message = f"real recordings not found at {SHARED_DATA_DIR} (they sit beside the checkout in CI)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return SHARED_DATA_DIR

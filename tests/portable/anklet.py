@@ -1,0 +1,4 @@
+# The package itself: its version string.
+import anklet
+
+print(anklet.VERSION)
