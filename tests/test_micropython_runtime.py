@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +28,13 @@ def test_firmware_tree_is_on_the_vm_filesystem(upy: MicroPython) -> None:
     version, first = out.split()
     assert version.count(".") == 2
     assert first.endswith(".py")
+
+
+def test_extra_folders_and_files_are_copied_in(upy: MicroPython, tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("NAME = 'simulated'\n")
+    out = upy.run("import pkg, extra; print(pkg.NAME, extra.X)", dirs={"/lib": tmp_path}, files={"/extra.py": "X = 3"})
+    assert out.split() == ["simulated", "3"]
 
 
 def test_each_run_gets_a_fresh_vm(upy: MicroPython) -> None:

@@ -69,6 +69,7 @@ class MicroPython:
         code: str,
         *,
         files: dict[str, str] | None = None,
+        dirs: dict[str, Path] | None = None,
         with_firmware: bool = True,
         run_async: bool = False,
         heap_bytes: int | None = None,
@@ -76,11 +77,13 @@ class MicroPython:
     ) -> str:
         """Run ``code`` in a fresh VM (firmware tree at ``/``); return what it printed, or raise MicroPythonError.
 
-        ``run_async`` allows top-level ``await`` (the port has no ``asyncio.run``).
+        ``files`` maps VM paths to text; ``dirs`` maps VM folders to host folders copied in (e.g. ``{"/lib": ...}``
+        for simulated hardware). ``run_async`` allows top-level ``await`` (the port has no ``asyncio.run``).
         """
         request: dict[str, Any] = {
             "code": code,
-            "dirs": [["/", str(self.firmware_dir)]] if with_firmware else [],
+            "dirs": ([["/", str(self.firmware_dir)]] if with_firmware else [])
+            + [[vm_dir, str(host_dir)] for vm_dir, host_dir in (dirs or {}).items()],
             "files": files or {},
             "heap_bytes": heap_bytes or self.heap_bytes,
             "async": run_async,
