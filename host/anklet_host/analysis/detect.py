@@ -1,0 +1,128 @@
+"""Feed a Trace to the firmware step detector, exactly as the board would see it (raw chip counts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from anklet.detector import (
+    DIR_BACKWARD,
+    PLACEMENT_ANKLE,
+    PLACEMENT_SHOE,
+    STRIKE_FLAT,
+    STRIKE_HEEL,
+    STRIKE_TOE,
+    StepDetector,
+)
+from anklet_host.analysis.resample import MAX_DETECTOR_RATE_HZ, resample_trace
+from anklet_host.errors import InputError
+from anklet_host.trace import Trace
+
+# The fixed chip scale traces are converted to: ±16 g accelerometer, ±2000 dps gyroscope.
+ACCEL_LSB_PER_G = 2048
+GYRO_LSB_PER_DPS = 16.4
+STANDARD_GRAVITY_MS2 = 9.80665
+MIN_DETECTOR_RATE_HZ = 25.0
+PLACEMENTS = {"ankle": PLACEMENT_ANKLE, "shoe": PLACEMENT_SHOE}
+STRIKE_NAMES = {STRIKE_HEEL: "heel", STRIKE_TOE: "toe", STRIKE_FLAT: "flat"}
+_COUNT_LIMIT = 32767
+
+
+@dataclass(frozen=True)
+class DetectedStep:
+    """One contact of the instrumented foot as the detector reported it."""
+
+    t_s: float
+    direction: str
+    strike: str
+
+
+@dataclass(frozen=True)
+class Detection:
+    rate_hz: float
+    steps: list[DetectedStep]
+    contacts: int
+    backward: int
+    toe_first: int
+    steps_both_feet: int
+    cadence_spm: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "rate_hz": self.rate_hz,
+            "steps": [{"t_s": s.t_s, "direction": s.direction, "strike": s.strike} for s in self.steps],
+            "counts": {"contacts": self.contacts, "backward": self.backward, "toe_first": self.toe_first},
+        }
+
+
+def to_counts(values: np.ndarray, per_unit: float) -> list[list[int]]:
+    counts = np.clip(np.rint(values * per_unit), -_COUNT_LIMIT, _COUNT_LIMIT).astype(np.int64)
+    return counts.tolist()  # type: ignore[no-any-return]
+
+
+def detect(trace: Trace, placement: str = "ankle", *, use_gyro: bool = True, rate_hz: float | None = None) -> Detection:
+    """Run the firmware detector over a trace. ``rate_hz`` overrides the rate found from ``t_s``; traces above
+    400 Hz are resampled (anti-aliased) first."""
+    if placement not in PLACEMENTS:
+        raise InputError(f"placement must be one of {', '.join(PLACEMENTS)}, not {placement!r}")
+    if not use_gyro:
+        trace = trace.without_gyro()
+    rate = rate_hz if rate_hz is not None else trace.rate_hz()
+    if rate > MAX_DETECTOR_RATE_HZ:
+        trace = resample_trace(trace)
+        rate = trace.rate_hz()
+    if rate < MIN_DETECTOR_RATE_HZ:
+        raise InputError(f"sample rate {rate:g} Hz is below the detector's lowest rate, 25 Hz")
+    has_gyro = trace.gyro_rads is not None
+    det = StepDetector(
+        rate_hz=rate,
+        accel_lsb_per_g=ACCEL_LSB_PER_G,
+        gyro_lsb_per_dps=GYRO_LSB_PER_DPS if has_gyro else 0.0,
+        placement=PLACEMENTS[placement],
+        axes=(1, 2, 3),
+    )
+    accel = to_counts(trace.accel_ms2, ACCEL_LSB_PER_G / STANDARD_GRAVITY_MS2)
+    indices: list[int] = []
+    directions: list[int] = []
+    strikes: list[int] = []
+    ring = StepDetector.EVENT_RING
+
+    def collect(made: int) -> None:
+        first = det.event_count - made
+        for n in range(first, det.event_count):
+            slot = n % ring
+            indices.append(det.ev_index[slot])
+            directions.append(det.ev_direction[slot])
+            strikes.append(det.ev_strike[slot])
+
+    feed = det.feed
+    if trace.gyro_rads is not None:
+        gyro = to_counts(trace.gyro_rads, GYRO_LSB_PER_DPS * 180.0 / np.pi)
+        for (ax, ay, az), (gx, gy, gz) in zip(accel, gyro, strict=True):
+            made = feed(ax, ay, az, gx, gy, gz)
+            if made:
+                collect(made)
+    else:
+        for ax, ay, az in accel:
+            made = feed(ax, ay, az)
+            if made:
+                collect(made)
+    t_s = trace.t_s
+    steps = [
+        DetectedStep(
+            t_s=float(t_s[min(i, len(t_s) - 1)]),
+            direction="backward" if d == DIR_BACKWARD else "forward",
+            strike=STRIKE_NAMES[s],
+        )
+        for i, d, s in zip(indices, directions, strikes, strict=True)
+    ]
+    return Detection(
+        rate_hz=rate,
+        steps=steps,
+        contacts=det.contacts,
+        backward=det.backward,
+        toe_first=det.toe_first,
+        steps_both_feet=det.steps_both_feet,
+        cadence_spm=det.cadence_spm,
+    )
