@@ -1,0 +1,122 @@
+"""The device side of history sync: control-point commands in, records/status/device-time packets out.
+
+The host writes ``packets.Control`` commands to the sync control point; answers go out as notifications on the sync
+data characteristic, packed in place into the notify queue:
+
+- ``OP_STATUS``: one ``Status`` packet (oldest and newest stored sequence numbers, acknowledged, evicted count).
+- ``OP_REQUEST n``: ``Records`` packets from sequence ``max(n, oldest)`` on, as many records per packet as the
+  negotiated MTU allows, then an empty ``Records`` packet whose ``first_seq`` is the next sequence number to come
+  (the end marker). A new request replaces one in progress (the host asks again after a reconnection).
+- ``OP_ACK n``: the host has stored every record up to ``n``; the log may free them (only now: records leave the
+  device only after the host has them).
+- ``OP_SET_CLOCK t``: wall time (Unix seconds), handed to the application. ``OP_TIME``: one ``DeviceTime`` packet.
+
+``command()`` is called from the BLE IRQ handler and only records what was asked; ``pump()`` (from the BLE task) does
+the flash reads and the acknowledgement write. Malformed commands are counted and ignored.
+
+The log is an ``anklet.flashlog.FlashLog``: records are read straight from it into the queue slot (``read_into``
+skips records lost to eviction or damage; a gap ends the packet, since a packet's records are consecutive).
+"""
+
+from anklet import packets
+
+
+class SyncServer:
+    def __init__(self, log, queue, value_handle, device_time=None):
+        self._log = log
+        self._queue = queue
+        self._handle = value_handle
+        self._device_time = device_time  # () -> (boot_id, uptime_s, wall_s), for OP_TIME
+        self.bad_commands = 0
+        self.records_sent = 0
+        self.reset()
+
+    def reset(self):
+        """Forget a transfer in progress (the link dropped); acknowledged records stay acknowledged."""
+        self._sending = False
+        self._next = 0
+        self._limit = packets.DEFAULT_PAYLOAD
+        self._want_status = False
+        self._want_time = False
+        self._ack_to = -1
+        self._clock = 0
+
+    def busy(self):
+        return self._sending or self._want_status or self._want_time or self._ack_to >= 0
+
+    def command(self, data, payload_limit):
+        try:
+            c = packets.decode_control(data)
+        except packets.PacketError:
+            self.bad_commands += 1
+            return
+        op = c.opcode
+        if op == packets.OP_STATUS:
+            self._want_status = True
+        elif op == packets.OP_REQUEST:
+            self._next = c.argument
+            self._limit = payload_limit
+            self._sending = True
+        elif op == packets.OP_ACK:
+            if c.argument > self._ack_to:
+                self._ack_to = c.argument
+        elif op == packets.OP_SET_CLOCK:
+            self._clock = c.argument
+        elif op == packets.OP_TIME:
+            self._want_time = True
+
+    def take_clock(self):
+        """Wall time the host set through the control point (Unix seconds), once; 0 if none."""
+        clock = self._clock
+        self._clock = 0
+        return clock
+
+    def pump(self):
+        """Queue what was asked, as far as the notify queue has room."""
+        log = self._log
+        q = self._queue
+        if self._ack_to >= 0:
+            log.ack(self._ack_to)
+            self._ack_to = -1
+        if self._want_status:
+            buf = q.reserve()
+            if buf is None:
+                return
+            n = packets.pack_status_into(buf, log.oldest_seq(), log.newest_seq(), log.acked_seq, log.evicted)
+            q.commit(self._handle, n)
+            self._want_status = False
+        if self._want_time:
+            buf = q.reserve()
+            if buf is None:
+                return
+            boot_id, uptime_s, wall_s = self._device_time() if self._device_time is not None else (0, 0, 0)
+            q.commit(self._handle, packets.pack_device_time_into(buf, boot_id, uptime_s, wall_s))
+            self._want_time = False
+        per_packet = packets.records_capacity(self._limit)
+        while self._sending:
+            buf = q.reserve()
+            if buf is None:
+                return
+            end = log.next_seq
+            at = packets.RECORDS_HEAD_SIZE
+            first = 0
+            count = 0
+            while count < per_packet and self._next < end:
+                seq = log.read_into(self._next, buf, at)
+                if seq == 0:
+                    self._next = end
+                    break
+                if count and seq != first + count:
+                    self._next = seq  # a gap (evicted or damaged records): the next packet starts after it
+                    break
+                if count == 0:
+                    first = seq
+                at += packets.RECORD_SIZE
+                count += 1
+                self._next = seq + 1
+            if count == 0:
+                first = end  # the end marker says which sequence number comes next
+                self._sending = False
+            packets.pack_records_head_into(buf, first)
+            q.commit(self._handle, at)
+            self.records_sent += count

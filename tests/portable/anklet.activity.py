@@ -1,0 +1,33 @@
+# Contacts become minute and session records and today's counters, identically under both runtimes.
+from anklet import packets
+from anklet.activity import Activity
+
+
+class Sink:
+    def __init__(self):
+        self.records = []
+
+    def append(self, body):
+        self.records.append(packets.decode_record(bytes(body)))
+
+
+sink = Sink()
+act = Activity(sink, boot_id=4, min_session_contacts=10)
+t = 30000
+for i in range(40):  # 44 s backward, toe first, a contact every 1.1 s
+    act.contact(t, 1, packets.STRIKE_TOE if i % 4 else packets.STRIKE_HEEL)
+    t += 1100
+for _ in range(30):  # forward, heel first, every 1.0 s
+    act.contact(t, 0, packets.STRIKE_HEEL)
+    t += 1000
+print(act.contacts, act.backward, act.toe_first, act.steps(), act.cadence_spm, act.active_ms_today, act.state())
+act.tick(t + 400000)  # long pause: minutes and the session close
+print(act.state(), len(sink.records))
+for record in sink.records:
+    print(record)
+act.set_wall_offset(1767225600 - 1000)
+act.contact(1000000, 1, packets.STRIKE_FLAT)
+act.contact(1001000, 1, packets.STRIKE_UNKNOWN)
+act.flush()  # too short for a session; the minute is written
+print(sink.records[-1])
+print(len(sink.records), act.contacts)
