@@ -18,8 +18,7 @@ class Log:
         return self.next_seq - 1
 
     def read_into(self, seq, buf, offset):
-        if seq < self.first:
-            seq = self.first
+        seq = max(seq, self.first)
         if seq >= self.next_seq:
             return 0
         packets.pack_minute_into(buf, offset, 1, 3, 1000 + seq, seq % 7, 0, 0, seq % 5, 1, 0, 100, 60)
