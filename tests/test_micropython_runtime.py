@@ -33,8 +33,12 @@ def test_firmware_tree_is_on_the_vm_filesystem(upy: MicroPython) -> None:
 def test_extra_folders_and_files_are_copied_in(upy: MicroPython, tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("NAME = 'simulated'\n")
-    out = upy.run("import pkg, extra; print(pkg.NAME, extra.X)", dirs={"/lib": tmp_path}, files={"/extra.py": "X = 3"})
-    assert out.split() == ["simulated", "3"]
+    out = upy.run(
+        "import pkg, extra; print(pkg.NAME, extra.X, list(open('/blob.bin', 'rb').read()))",
+        dirs={"/lib": tmp_path},
+        files={"/extra.py": "X = 3", "/blob.bin": bytes([0, 255, 10, 13])},
+    )
+    assert out.strip().split(maxsplit=2) == ["simulated", "3", "[0, 255, 10, 13]"]
 
 
 def test_each_run_gets_a_fresh_vm(upy: MicroPython) -> None:

@@ -2,7 +2,7 @@
 //
 // Protocol: one JSON request per line on stdin, one JSON reply per line on stdout. Every request gets a fresh VM
 // (about 10 ms), so runs never see each other's state. Request:
-//   {"id": 1, "code": "...", "dirs": [["/", "/abs/host/firmware"]], "files": {"/x.py": "..."},
+//   {"id": 1, "code": "...", "dirs": [["/", "/abs/host/firmware"]], "files": {"/x.py": "...", "/y.bin": {"b64": ".."}},
 //    "heap_bytes": 2097152, "async": false}
 // Reply: {"id": 1, "stdout": "...", "error": null | {"type": "ValueError", "message": "<traceback>"}}
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -36,10 +36,11 @@ async function handle(req) {
     linebuffer: true,
   });
   for (const [vmDir, hostDir] of req.dirs || []) copyTree(mp.FS, vmDir, hostDir);
-  for (const [vmPath, text] of Object.entries(req.files || {})) {
+  for (const [vmPath, content] of Object.entries(req.files || {})) {
     const slash = vmPath.lastIndexOf("/");
     if (slash > 0) mp.FS.mkdirTree(vmPath.slice(0, slash));
-    mp.FS.writeFile(vmPath, text);
+    // Text goes as a string; binary content as {"b64": "..."}.
+    mp.FS.writeFile(vmPath, typeof content === "string" ? content : Buffer.from(content.b64, "base64"));
   }
   let error = null;
   try {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import base64
 import json
 import shutil
 import subprocess
@@ -68,7 +69,7 @@ class MicroPython:
         self,
         code: str,
         *,
-        files: dict[str, str] | None = None,
+        files: dict[str, str | bytes] | None = None,
         dirs: dict[str, Path] | None = None,
         with_firmware: bool = True,
         run_async: bool = False,
@@ -77,14 +78,17 @@ class MicroPython:
     ) -> str:
         """Run ``code`` in a fresh VM (firmware tree at ``/``); return what it printed, or raise MicroPythonError.
 
-        ``files`` maps VM paths to text; ``dirs`` maps VM folders to host folders copied in (e.g. ``{"/lib": ...}``
+        ``files`` maps VM paths to text or bytes; ``dirs`` maps VM folders to host folders copied in (e.g. ``{"/lib": ...}``
         for simulated hardware). ``run_async`` allows top-level ``await`` (the port has no ``asyncio.run``).
         """
         request: dict[str, Any] = {
             "code": code,
             "dirs": ([["/", str(self.firmware_dir)]] if with_firmware else [])
             + [[vm_dir, str(host_dir)] for vm_dir, host_dir in (dirs or {}).items()],
-            "files": files or {},
+            "files": {
+                path: content if isinstance(content, str) else {"b64": base64.b64encode(content).decode("ascii")}
+                for path, content in (files or {}).items()
+            },
             "heap_bytes": heap_bytes or self.heap_bytes,
             "async": run_async,
         }
