@@ -2,13 +2,20 @@
 
 The radio stack can refuse a notification (NimBLE raises ``OSError(ENOMEM)`` when its buffers are full); the queue
 keeps the packet and retries on the next drain, in order. Packets are packed in place into a reserved slot
-(``reserve`` then ``commit``), so putting one allocates nothing. ``gatts_notify`` needs a buffer of the packet's exact
-length: a memoryview per (slot, length) is made the first time that length is seen and kept, so once the few packet
-sizes have been seen the queue allocates nothing either. When the queue is full, ``reserve`` returns None and the
-caller decides (live data: drop and count it; records: send them later).
+(``reserve`` then ``commit``) or copied in (``put``): queueing allocates nothing, so the sampler's path can feed it.
+
+``gatts_notify`` needs a buffer of the packet's exact length. Draining (in the BLE task, not the sampler's path) keeps
+a memoryview per (slot, length) for the first ``VIEWS_PER_SLOT`` lengths a slot sees: the fixed-size packets (live
+counters, RSC, full batches of raw samples or records) then go out without allocating. A rarer length (a step batch
+flushed part-full) gets a short-lived view, so memory stays bounded. When the queue is full, ``reserve`` returns None
+and the caller decides (live data: drop and count it; records: send them later).
 """
 
 from array import array
+
+from anklet.compat import const
+
+VIEWS_PER_SLOT = const(4)
 
 
 class NotifyQueue:
@@ -64,7 +71,8 @@ class NotifyQueue:
         view = views.get(length)
         if view is None:
             view = memoryview(self._bufs[slot])[:length]
-            views[length] = view
+            if len(views) < VIEWS_PER_SLOT:
+                views[length] = view
         return view
 
     def drain(self, ble, conn_handle):
