@@ -1,5 +1,5 @@
-"""Board entry point: MicroPython runs this after boot.py."""
+"""Board entry point: MicroPython runs this after boot.py. The application lives in anklet.app.main."""
 
-import anklet
+from anklet.app.main import run
 
-print("anklet firmware", anklet.VERSION)
+run()

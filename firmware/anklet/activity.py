@@ -89,6 +89,22 @@ class Activity:
             self.toe_first = 0
             self.active_ms_today = 0
 
+    def restore_today(self, t_ms: int, contacts: int, backward: int, toe_first: int, active_ms: int) -> None:
+        """Carry today's counters over a reset (from ``anklet.app.persist``): they count as today's at ``t_ms``."""
+        self._roll_day(t_ms)
+        self.contacts = contacts
+        self.backward = backward
+        self.toe_first = toe_first
+        self.active_ms_today = active_ms
+
+    def reset_today(self) -> None:
+        """Zero today's counters (the button's long press); records already written stay in the log."""
+        self.contacts = 0
+        self.backward = 0
+        self.toe_first = 0
+        self.active_ms_today = 0
+        self.cadence_spm = 0
+
     # ---------------------------------------------------------------------------------------------------- contacts
 
     def contact(self, t_ms: int, backward: int, strike: int) -> None:

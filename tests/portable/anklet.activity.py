@@ -31,3 +31,11 @@ act.contact(1001000, 1, packets.STRIKE_UNKNOWN)
 act.flush()  # too short for a session; the minute is written
 print(sink.records[-1])
 print(len(sink.records), act.contacts)
+
+# Today's counters carried over a reset, then counting on; the long-press reset zeroes them.
+carried = Activity(Sink(), boot_id=9)
+carried.restore_today(5000, 40, 25, 20, 61000)
+carried.contact(6000, 1, packets.STRIKE_TOE)
+print(carried.contacts, carried.backward, carried.toe_first, carried.active_ms_today)
+carried.reset_today()
+print(carried.contacts, carried.backward, carried.toe_first, carried.active_ms_today, carried.cadence_spm)

@@ -1,0 +1,337 @@
+"""The anklet application: boot, then one asyncio task per concern, joined with ``gather``.
+
+- sampler: waits for the sensor's FIFO watermark interrupt (or polls where the board does not route it), drains the
+  FIFO in one burst through the detector (no allocation per batch) and hands contacts to the day's activity, the log
+  and the BLE step stream;
+- live: once a second closes minutes/sessions, streams live counters and RSC cadence, saves counters at a bounded rate;
+- button: short press starts or ends a walk session, long press resets the day's counters;
+- LED, battery monitor, watchdog (fed only while the sampler makes progress), idle power saving (the sensor in
+  wake-on-motion and the ESP32 in deep sleep after ``idle_sleep_s`` without walking);
+- BLE: the GATT server (``anklet.ble.peripheral``).
+
+The first line on the console says what booted: ``anklet 0.1.0 board=... chip=... rate=...Hz range=±8g gyro=...``.
+A board file naming the wrong chip stops here with one clear line instead (and the LED blinks fast).
+"""
+
+import asyncio
+import gc
+
+import machine
+from machine import ADC, I2C, WDT, Pin
+
+from anklet import VERSION, packets
+from anklet import board as boardfile
+from anklet.activity import Activity
+from anklet.app.battery import cell_mv, percent_from_mv
+from anklet.app.button import GESTURE_LONG, GESTURE_SHORT, ButtonGestures
+from anklet.app.led import MODE_BACKWARD, MODE_ERROR, MODE_IDLE, MODE_LOW_BATTERY, MODE_WALKING, StatusLed
+from anklet.app.persist import PersistedState
+from anklet.app.sampler import Sampler
+from anklet.app.settings import Settings
+from anklet.compat import ticks_diff, ticks_ms
+from anklet.detector import DIR_BACKWARD, PLACEMENT_ANKLE, PLACEMENT_SHOE, StepDetector
+from anklet.devclock import DeviceClock, next_boot_id
+from anklet.drivers import GYRO_CHIPS, SensorError, open_sensor
+from anklet.flashlog import FlashLog
+
+WATCHDOG_MS = 10000
+STALL_MS = 5000  # the sampler must have made progress this recently for the watchdog to be fed
+LOW_BATTERY_PCT = 15
+MOTION_WAKE_MG = 120
+
+
+def open_board_sensor(board, settings):
+    """The board's sensor, configured from the settings, and a detector matched to it; raises SensorError."""
+    i2c = I2C(board.i2c_bus, scl=Pin(board.scl_pin), sda=Pin(board.sda_pin), freq=board.i2c_freq_hz)
+    sensor = open_sensor(
+        i2c,
+        board.chip,
+        board.address,
+        rate_hz=settings["rate_hz"],
+        range_g=settings["range_g"],
+        gyro_dps=2000 if board.chip in GYRO_CHIPS else 0,
+        int_pin=board.sensor_int,
+        int_active_high=board.int_active_high,
+    )
+    if settings["placement"]:
+        placement = PLACEMENT_SHOE if settings["placement"] == "shoe" else PLACEMENT_ANKLE
+    else:
+        placement = board.detector_placement
+    detector = StepDetector(
+        rate_hz=sensor.rate_hz,
+        accel_lsb_per_g=sensor.accel_lsb_per_g,
+        gyro_lsb_per_dps=sensor.gyro_lsb_per_dps,
+        placement=placement,
+        axes=board.axes_for(settings["left_leg"]),
+    )
+    return sensor, detector
+
+
+class App:
+    def __init__(self, board, settings, sensor, detector):
+        self.board = board
+        self.settings = settings
+        self.sensor = sensor
+        self.detector = detector
+        self.sampler = Sampler(sensor, detector)
+        self.boot_id = next_boot_id("/boot_id")
+        self.clock = DeviceClock(self.boot_id)
+        self.log = FlashLog("/log")
+        self.activity = Activity(self.log, self.boot_id, auto_start=settings["auto_start"])
+        self.state = PersistedState("/state.bin")
+        self.battery_pct = 100
+        self.ble = None
+        self._progress_ms = ticks_ms()
+        self._last_contact_ms = ticks_ms()
+        self._start_ms = 0
+
+    # ------------------------------------------------------------------------------------------------------ start
+    def start_sensor(self):
+        self.sensor.start()
+        self._start_ms = self.clock.uptime_ms()
+
+    def restore(self):
+        state = self.state
+        if state.load():
+            self.activity.restore_today(
+                self.clock.uptime_ms(), state.contacts, state.backward, state.toe_first, state.active_s * 1000
+            )
+            if state.session_active:
+                self.activity.start_session(self.clock.uptime_ms())
+
+    def boot_line(self):
+        sensor = self.sensor
+        return "anklet %s board=%s chip=%s rate=%dHz range=±%dg gyro=%s boot=%d" % (
+            VERSION,
+            self.board.name,
+            self.board.chip,
+            sensor.rate_hz,
+            self.settings["range_g"],
+            "yes" if sensor.has_gyro else "no",
+            self.boot_id,
+        )
+
+    # ---------------------------------------------------------------------------------------------------- contacts
+    def _take_events(self):
+        sampler = self.sampler
+        det = self.detector
+        rate_hz = self.sensor.rate_hz
+        slot = sampler.take_event()
+        while slot >= 0:
+            t_ms = self._start_ms + det.ev_index[slot] * 1000 // rate_hz
+            backward = 1 if det.ev_direction[slot] == DIR_BACKWARD else 0
+            strike = det.ev_strike[slot] + 1  # detector STRIKE_HEEL=0.. -> packets STRIKE_HEEL=1..
+            self.activity.contact(t_ms, backward, strike)
+            if self.ble is not None:
+                self.ble.add_step(t_ms, backward, strike)
+            self._last_contact_ms = ticks_ms()
+            slot = sampler.take_event()
+
+    # ------------------------------------------------------------------------------------------------------- tasks
+    async def sampler_task(self):
+        sensor = self.sensor
+        flag = asyncio.ThreadSafeFlag()
+        period_ms = 1000 * 16 // sensor.rate_hz
+        if sensor.has_watermark_int and self.board.int_pin is not None:
+            pin = Pin(self.board.int_pin, Pin.IN)
+            trigger = Pin.IRQ_RISING if self.board.int_active_high else Pin.IRQ_FALLING
+            pin.irq(lambda _p: flag.set(), trigger)
+            use_irq = True
+        else:
+            use_irq = False
+        while True:
+            if use_irq:
+                try:
+                    await asyncio.wait_for_ms(flag.wait(), 4 * period_ms)
+                except asyncio.TimeoutError:
+                    pass  # a missed edge: drain anyway
+            else:
+                await asyncio.sleep_ms(period_ms)
+            while self.sampler.drain():
+                self._take_events()
+            self._progress_ms = ticks_ms()
+
+    async def live_task(self):
+        a = self.activity
+        while True:
+            await asyncio.sleep_ms(1000)
+            now = self.clock.uptime_ms()
+            a.tick(now)
+            st = self.state
+            if (st.contacts, st.backward, st.toe_first, st.session_active) != (
+                a.contacts,
+                a.backward,
+                a.toe_first,
+                1 if a.in_session else 0,
+            ):
+                st.contacts = a.contacts
+                st.backward = a.backward
+                st.toe_first = a.toe_first
+                st.forward = a.contacts - a.backward
+                st.active_s = a.active_ms_today // 1000
+                st.session_active = 1 if a.in_session else 0
+                st.mark_dirty()
+            st.maybe_save(ticks_ms())
+            if self.ble is not None:
+                self.ble.send_live(
+                    a.contacts, a.backward, a.toe_first, a.steps(), a.cadence_spm, a.active_ms_today // 1000, a.state()
+                )
+
+    async def button_task(self):
+        b = self.board
+        pull = Pin.PULL_UP if b.button_internal_pull_up else None
+        pin = Pin(b.button_pin, Pin.IN, pull) if pull is not None else Pin(b.button_pin, Pin.IN)
+        gestures = ButtonGestures()
+        pressed_level = 0 if b.button_active_low else 1
+        while True:
+            await asyncio.sleep_ms(10)
+            g = gestures.update(pin.value() == pressed_level, ticks_ms())
+            if g == GESTURE_SHORT:
+                now = self.clock.uptime_ms()
+                if self.activity.in_session:
+                    self.activity.stop_session(now)
+                else:
+                    self.activity.start_session(now)
+                self.state.mark_dirty()
+                self.state.maybe_save(ticks_ms(), force=True)
+            elif g == GESTURE_LONG:
+                self.activity.reset_today()
+                self.state.clear()
+                self.state.maybe_save(ticks_ms(), force=True)
+
+    async def led_task(self, led):
+        async def pick():
+            while True:
+                if self.battery_pct <= LOW_BATTERY_PCT:
+                    led.mode = MODE_LOW_BATTERY
+                elif ticks_diff(ticks_ms(), self._last_contact_ms) < 3000 and self.activity.contacts:
+                    last = (self.detector.event_count - 1) % self.detector.EVENT_RING
+                    led.mode = MODE_BACKWARD if self.detector.ev_direction[last] == DIR_BACKWARD else MODE_WALKING
+                else:
+                    led.mode = MODE_IDLE
+                await asyncio.sleep_ms(500)
+
+        await asyncio.gather(pick(), led.run())
+
+    async def battery_task(self):
+        b = self.board
+        if b.battery_adc_pin is None:
+            return
+        adc = ADC(Pin(b.battery_adc_pin), atten=ADC.ATTN_11DB)
+        while True:
+            pin_mv = adc.read_uv() // 1000
+            self.battery_pct = percent_from_mv(cell_mv(pin_mv, b.battery_divider_milli // 10))
+            if self.ble is not None:
+                self.ble.set_battery(self.battery_pct)
+            await asyncio.sleep_ms(60000)
+
+    async def watchdog_task(self):
+        wdt = WDT(timeout=WATCHDOG_MS)
+        while True:
+            # Fed only while samples flow: a wedged sensor or a stuck task ends in a clean reset, counters kept.
+            if ticks_diff(ticks_ms(), self._progress_ms) < STALL_MS:
+                wdt.feed()
+            await asyncio.sleep_ms(1000)
+
+    async def power_task(self):
+        idle_s = self.settings["idle_sleep_s"]
+        can_wake = self.board.int_pin is not None
+        if idle_s == 0 or not can_wake:
+            return
+        while True:
+            await asyncio.sleep_ms(5000)
+            if ticks_diff(ticks_ms(), self._last_contact_ms) < idle_s * 1000:
+                continue
+            if self.ble is not None and self.ble.connected:
+                continue  # the laptop is talking to us: stay up
+            self.sleep_until_motion()
+
+    def sleep_until_motion(self):
+        """Save everything, arm the sensor's wake-on-motion interrupt and deep-sleep until it fires."""
+        import esp32
+
+        self.activity.flush()
+        self.state.maybe_save(ticks_ms(), force=True)
+        self.log.close()
+        self.sensor.wake_on_motion(MOTION_WAKE_MG)
+        esp32.wake_on_ext0(Pin(self.board.int_pin, Pin.IN), 1 if self.board.int_active_high else 0)
+        print("anklet: idle, sleeping until motion")
+        machine.deepsleep()
+
+    def start_ble(self):
+        try:
+            import bluetooth
+
+            from anklet.ble.peripheral import Peripheral
+        except ImportError:
+            return  # a port without Bluetooth: everything else still works
+        s = self.settings
+        info = ("anklet project", self.board.name, "%s-%d" % (self.board.name, self.boot_id), VERSION, self.board.mcu)
+        placement = packets.PLACEMENT_RIGHT if not s["left_leg"] else packets.PLACEMENT_LEFT
+        self.ble = Peripheral(
+            bluetooth.BLE(),
+            "anklet",
+            info,
+            self.log,
+            (self.sensor.rate_hz, placement, s["goal_min"], s["auto_start"]),
+            on_settings=self._on_settings,
+            on_clock=self._on_clock,
+            device_time=self.clock.device_time,
+        )
+
+    def _on_settings(self, rate_hz, placement, goal_min, auto_start):
+        changed = self.settings.update(
+            rate_hz=rate_hz if rate_hz in (25, 50, 100, 200, 400) else self.settings["rate_hz"],
+            goal_min=goal_min,
+            auto_start=bool(auto_start),
+            left_leg=placement == packets.PLACEMENT_LEFT,
+        )
+        if changed:
+            # Rate and leg change the sensor and detector set-up: restart cleanly (counters are saved first).
+            self.state.maybe_save(ticks_ms(), force=True)
+            machine.reset()
+
+    def _on_clock(self, unix_s):
+        self.clock.set_wall(unix_s)
+        self.activity.set_wall_offset(self.clock.wall_offset_s)
+
+    async def main(self, led):
+        tasks = [
+            self.sampler_task(),
+            self.live_task(),
+            self.button_task(),
+            self.led_task(led),
+            self.battery_task(),
+            self.watchdog_task(),
+            self.power_task(),
+        ]
+        if self.ble is not None:
+            tasks.append(self.ble.run())
+        await asyncio.gather(*tasks)
+
+
+def run(board_path="/board.json", settings_path="/settings.json"):
+    """Boot the anklet (``firmware/main.py`` calls this). Returns only on a fatal set-up error, after saying why."""
+    try:
+        board = boardfile.load(board_path)
+    except (OSError, ValueError) as exc:
+        print("anklet: cannot load %s: %s" % (board_path, exc))
+        return
+    settings = Settings(settings_path)
+    for name in settings.load():
+        print("anklet: ignoring bad setting %s in %s" % (name, settings_path))
+    led = StatusLed(board)
+    try:
+        sensor, detector = open_board_sensor(board, settings)
+    except SensorError as exc:
+        print("anklet: %s" % exc)
+        led.mode = MODE_ERROR
+        asyncio.run(led.run())
+        return
+    app = App(board, settings, sensor, detector)
+    app.start_sensor()
+    print(app.boot_line())
+    app.restore()
+    app.start_ble()
+    gc.collect()
+    asyncio.run(app.main(led))
