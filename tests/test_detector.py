@@ -22,6 +22,12 @@ def events(det: StepDetector) -> list[tuple[int, int, int]]:
     ]
 
 
+def assert_near(found: list[tuple[int, int, int]], truth: list[int]) -> None:
+    """One event per landing, each within 20 ms (2 samples at 100 Hz) of it."""
+    assert len(found) == len(truth)
+    assert all(abs(index - t) <= 2 for (index, _, _), t in zip(found, truth, strict=True))
+
+
 def feed_all(det: StepDetector, ax: list[int], ay: list[int], az: list[int]) -> int:
     made = 0
     for x, y, z in zip(ax, ay, az, strict=True):
@@ -51,7 +57,8 @@ def test_first_strides_are_released_with_their_own_indices() -> None:
         if det.feed(x, y, z):
             released_at.append(n)
     found = [index for index, _, _ in events(det)]
-    assert found[:3] == [110, 220, 330]
+    # Within 20 ms of each landing (the impact picker looks 20 ms either side of each sample).
+    assert all(abs(f - t) <= 2 for f, t in zip(found[:3], [110, 220, 330], strict=True))
     # Nothing is counted before the third consistent landing; then the first three come at once.
     assert released_at[0] > 330
     assert det.event_count == 4
@@ -89,7 +96,7 @@ def test_mounting_axes_map_chip_to_body(axes: tuple[int, int, int]) -> None:
             chip[abs(spec) - 1] = value if spec > 0 else -value
         det.feed(*chip)
     assert events(det) == events(reference)
-    assert [i for i, _, _ in events(det)] == truth
+    assert_near(events(det), truth)
 
 
 @pytest.mark.parametrize("lsb_per_g", [16384, 8192, 4096, 2048])
@@ -104,7 +111,7 @@ def test_every_range_sees_the_same_walk(lsb_per_g: int) -> None:
 
     det = StepDetector(100, lsb_per_g)
     feed_all(det, chip(ax), chip(ay), chip(az))
-    assert [i for i, _, _ in events(det)] == truth
+    assert_near(events(det), truth)
 
 
 def test_constructor_refuses_bad_settings() -> None:

@@ -34,17 +34,22 @@ How it works (per stride, one foot):
 - Samples above ~150 Hz are averaged in blocks so the core runs at 25-150 Hz (the index stays the input's).
 - Activity is the low-passed deviation of acceleration from its short mean; a swing is activity above a threshold
   for at least 150 ms, a stance is activity below a lower threshold for 100 ms. Thresholds follow the strides seen.
-- At stance onset the contact is the first impact (sample-to-sample jerk above 40% of the largest nearby one) of the
-  impact cluster before the stance: toe then heel in a toe-first landing, heel then forefoot in a heel-first one.
-- Direction, accelerometer only: a forward swing speeds the limb up then brakes it (forward acceleration positive
-  early in the movement, negative before the landing); a backward swing the reverse. With a gyro: the sign of the
-  pitch rotation integrated over stance (shank and foot tip forward through a forward stance).
-- Strike, with a gyro: the pitch rotation in the 30-120 ms after contact (toe slapping down after a heel strike,
-  heel dropping after a toe strike). Accelerometer only: the gait's rule (heel first forward, toe first backward);
-  flat strikes are not told apart yet.
+- At stance onset the contact is the first sample, in the 300 ms before the stance settles, whose impact score
+  (how far x and z stand out from their neighbours 20 ms either side) reaches 70% of the largest there: the landing
+  transient, not the swing's smooth braking before it.
+- When the stance ends (the next swing is under way) 22 integer features of the stride are measured from the rings:
+  foot/shank pitch (tilt-corrected forward acceleration, i.e. the gravity direction) and vertical acceleration in
+  windows just before contact, just after it (fixed and stride-relative windows) and just before lift-off, all
+  relative to mid-stance; the swing's speed-up/brake score; the pitch rate (gyro) over stance, just after contact,
+  before contact and before lift-off; the swing's activity peak, the impact score, stance and stride lengths.
+- Direction and strike are linear scores of those features (direction: one score's sign; strike: the largest of
+  heel, toe and flat scores), one model per placement and sensor set (accelerometer only / with gyro). The integer
+  weights were fitted offline (softmax regression) on synthetic walks from seeds 0-199 of `anklet synth`; the
+  accelerometer-only strike model does not yet carry over to real shoe recordings (see the README figures).
 - Only walking counts: contacts are held back until three come at consistent stride intervals, then released with
   their original indices; a gap longer than the slowest stride closes the gate again.
-- Mounting tilt: after a second at rest, the gravity direction sets the pitch reference used by the features.
+- Mounting tilt: after a second at rest, the gravity direction sets the pitch reference used by the features;
+  each stride's own mid-stance is the reference the pitch features are taken against.
 """
 
 from array import array
@@ -68,8 +73,135 @@ _STANCE = const(0)
 _ACT_CLIP = const(1500)
 _QUIET_FLOOR_MG = const(30)
 _I16_MAX = const(32767)
+_N_FEATURES = const(22)
+_FEATURE_CLIP = const(8191)
 # Fixed-point scale of the tilt reference (cosine and sine of the mounting pitch).
 _TILT_Q = const(12)
+
+# Linear models over the stride features (see `_end_stance`), one per placement and sensor set: the direction score
+# (backward when positive), the heel, toe and flat scores (the largest wins), then the four biases. Integer weights
+# fitted by softmax regression on synthetic walks from `anklet synth` seeds 0-199 (both placements); held-out seeds
+# and the real recordings score them (README).
+_ANKLE_ACC = (
+    (3, 3, 44, 70, 20, -1023, 2180, -114, -306, 14, -76, -49, 0, 0, 0, 0, 0, 0, 36, -41, 1457, -331),
+    (341, -708, -2301, 141, 53, 3505, -2014, 144, -207, 351, 559, 310, 0, 0, 0, 0, 0, 0, -487, 85, 265, -770),
+    (-253, 698, 2233, -123, -508, -3061, 1914, -273, -179, -907, -340, -637, 0, 0, 0, 0, 0, 0, 447, 106, 2191, -1705),
+    (-88, 10, 68, -18, 455, -445, 100, 130, 387, 556, -219, 328, 0, 0, 0, 0, 0, 0, 40, -191, -2456, 2475),
+    (-64937, 242795, -184729, -58065),
+)
+_ANKLE_GYRO = (
+    (226, 68, 265, 133, -164, -1026, 2847, -70, -178, 13, 48, 19, -105, -31, -117, -115, -3, -23, 55, -25, 97, 168),
+    (70, -531, -2761, 33, -40, 2076, 1155, -47, -91, 388, 83, 251, -9, 86, 346, 28, 124, -92, -464, 110, 2850, -2023),
+    (
+        542,
+        1006,
+        3338,
+        -69,
+        -585,
+        -2255,
+        165,
+        8,
+        -56,
+        -980,
+        12,
+        -628,
+        -158,
+        -46,
+        -392,
+        15,
+        220,
+        -12,
+        595,
+        139,
+        -3498,
+        224,
+    ),
+    (
+        -612,
+        -475,
+        -577,
+        36,
+        625,
+        180,
+        -1319,
+        39,
+        147,
+        592,
+        -95,
+        377,
+        167,
+        -40,
+        46,
+        -43,
+        -345,
+        104,
+        -131,
+        -249,
+        648,
+        1799,
+    ),
+    (-79838, 257301, 123307, -380607),
+)
+_SHOE_ACC = (
+    (542, -120, 474, 150, -201, 481, -2799, -211, 1114, 150, -66, 15, 0, 0, 0, 0, 0, 0, 36, -35, 1462, -684),
+    (-117, -7, -77, 41, -100, -1718, 141, 47, -236, -87, 51, -133, 0, 0, 0, 0, 0, 0, -48, 43, 344, -762),
+    (12, -80, 281, -28, -28, 3137, -309, -21, 252, 61, 12, -7, 0, 0, 0, 0, 0, 0, 49, -37, -534, 226),
+    (106, 87, -204, -13, 128, -1419, 168, -26, -16, 26, -64, 140, 0, 0, 0, 0, 0, 0, -1, -5, 190, 536),
+    (-2357, 29508, 55167, -84674),
+)
+_SHOE_GYRO = (
+    (557, 129, 181, 280, -209, 760, 416, -312, 888, 195, -44, -15, -275, -44, -204, -120, 13, -22, 85, 9, 3338, -1715),
+    (
+        -588,
+        -260,
+        576,
+        23,
+        -458,
+        -2617,
+        1493,
+        18,
+        -284,
+        7,
+        95,
+        -459,
+        514,
+        163,
+        1207,
+        -144,
+        -64,
+        86,
+        -53,
+        93,
+        1883,
+        -3137,
+    ),
+    (
+        161,
+        -15,
+        -76,
+        13,
+        623,
+        3554,
+        -898,
+        35,
+        -327,
+        -288,
+        -14,
+        -41,
+        -279,
+        -210,
+        -1167,
+        61,
+        155,
+        -100,
+        180,
+        -107,
+        -426,
+        420,
+    ),
+    (426, 275, -500, -36, -165, -937, -596, -53, 612, 281, -81, 499, -235, 47, -40, 83, -91, 13, -127, 13, -1457, 2717),
+    (-67721, 14353, -26457, 12104),
+)
 
 
 def _shift_for(tau_s: float, rate_hz: float) -> int:
@@ -166,12 +298,15 @@ class StepDetector:
         # Durations in core samples.
         self._swing_min_n = int(0.15 * core_hz + 0.5)
         self._quiet_n = int(0.10 * core_hz + 0.5)
-        self._search_n = int(0.30 * core_hz + 0.5)
-        self._cluster_n = int(0.15 * core_hz + 0.5)
         self._refractory_n = int(0.55 * core_hz)
-        self._early0_n = int(0.03 * core_hz + 0.5)
-        self._early1_n = int(0.12 * core_hz + 0.5) + 1
-        self._late_n = int(0.15 * core_hz + 0.5) + 1
+        # Feature windows (core samples).
+        self._w20 = int(0.02 * core_hz + 0.5)
+        self._w60 = int(0.06 * core_hz + 0.5)
+        self._w80 = int(0.08 * core_hz + 0.5)
+        self._w100 = int(0.10 * core_hz + 0.5)
+        self._w120 = int(0.12 * core_hz + 0.5)
+        self._w160 = int(0.16 * core_hz + 0.5)
+        self._stride_default_core = int(1.1 * core_hz)
         self._final_n = int(1.2 * core_hz)
         self._rest_n = int(1.0 * core_hz)
         # Stride interval bounds (input samples) for the walking gate.
@@ -180,15 +315,26 @@ class StepDetector:
         self._stride_max_core = int(3.4 * core_hz)
         self._spm_num = int(120 * rate_hz * 256)
 
+        self._hp_w = int(0.02 * core_hz + 0.5)
+        if self._hp_w < 1:
+            self._hp_w = 1
+        self._pick_n = int(0.30 * core_hz + 0.5)
         ring = 64
-        while ring < 1.6 * core_hz:
+        while ring < 3.3 * core_hz:
             ring <<= 1
         self._ring_mask = ring - 1
         self._r_jerk = array("h", bytes(2 * ring))
         self._r_px = array("h", bytes(2 * ring))
         self._r_pz = array("h", bytes(2 * ring))
+        self._r_x = array("h", bytes(2 * ring))
+        self._r_z = array("h", bytes(2 * ring))
         self._r_gyro = array("h", bytes(2 * ring))
 
+        self._feat = array("h", bytes(2 * _N_FEATURES))
+        if placement == PLACEMENT_SHOE:
+            self._model = _SHOE_GYRO if self._has_gyro else _SHOE_ACC
+        else:
+            self._model = _ANKLE_GYRO if self._has_gyro else _ANKLE_ACC
         self.ev_index = array("i", bytes(4 * _EVENT_RING))
         self.ev_direction = array("b", bytes(_EVENT_RING))
         self.ev_strike = array("b", bytes(_EVENT_RING))
@@ -221,6 +367,7 @@ class StepDetector:
         self._lx = 0
         self._lz = 0
         self._primed = False
+        self._pick_top = 0
         # Mounting tilt: cosine/sine of the pitch of gravity in the x-z plane (Q12).
         self._tilt_c = 1 << _TILT_Q
         self._tilt_s = 0
@@ -239,16 +386,11 @@ class StepDetector:
         # The contact awaiting the end of its stance.
         self._open = False
         self._open_t = 0
-        self._open_early = 0
-        self._open_mid = 0
         self._open_impact = 0
         self._open_done = False
-        self._open_late = 0
         self._open_dir_score = 0
-        self._open_gyro_sum = 0
-        self._open_gyro_early = 0
-        self._early_due = -1
-        self._mid_due = -1
+        self._open_move_peak = 0
+        self._interval_core = self._stride_default_core
         # Walking gate.
         self._gate_open = False
         self._pend_count = 0
@@ -262,7 +404,7 @@ class StepDetector:
         self.cadence_spm = 0
 
     def state_bytes(self) -> int:
-        arrays = len(self._r_jerk) * 2 * 4 + len(self.ev_index) * 6 + len(self._pend_index) * 6
+        arrays = len(self._r_jerk) * 2 * 6 + len(self._feat) * 2 + len(self.ev_index) * 6 + len(self._pend_index) * 6
         return arrays + 4 * len(self.__dict__)
 
     # ------------------------------------------------------------------------------------------ per-sample path
@@ -347,6 +489,8 @@ class StepDetector:
         self._r_jerk[i] = jerk if jerk < _I16_MAX else _I16_MAX
         self._r_px[i] = lx >> kp
         self._r_pz[i] = lz >> kp
+        self._r_x[i] = x if -_I16_MAX < x < _I16_MAX else (_I16_MAX if x > 0 else -_I16_MAX)
+        self._r_z[i] = z if -_I16_MAX < z < _I16_MAX else (_I16_MAX if z > 0 else -_I16_MAX)
         if g > _I16_MAX:
             g = _I16_MAX
         elif g < -_I16_MAX:
@@ -366,12 +510,6 @@ class StepDetector:
             self._rest_count = 0
 
         made = 0
-        if self._open and not self._open_done:
-            self._open_gyro_sum += g
-            if t == self._early_due:
-                self._early_features()
-            if t == self._mid_due:
-                self._mid_features()
         # Stride phases: MOVE (from leaving stance to the end of the landing) and STANCE (quiet). A movement
         # shorter than a swing is a bump (a heel drop, a tap) and leaves the stance open.
         if act > _ACT_CLIP:
@@ -442,33 +580,8 @@ class StepDetector:
             self._peak_avg = self._move_peak
         else:
             self._peak_avg += (self._move_peak - self._peak_avg) >> 2
-        mask = self._ring_mask
-        start = onset_t - self._search_n
-        lo = self._t - mask
-        if start < lo:
-            start = lo
-        end = onset_t + self._quiet_n
-        r = self._r_jerk
-        top = 0
-        top_t = onset_t
-        k = start
-        while k <= end:
-            v = r[k & mask]
-            if v > top:
-                top = v
-                top_t = k
-            k += 1
-        thr = (top * 2) // 5
-        contact_t = top_t
-        # A toe-first landing's first touch can be softer than the heel drop after it, but not long before it.
-        k = top_t - self._cluster_n
-        if k < start:
-            k = start
-        while k < top_t:
-            if r[k & mask] >= thr:
-                contact_t = k
-                break
-            k += 1
+        contact_t = self._pick_contact(onset_t)
+        top = self._pick_top
         made = 0
         if contact_t - self._last_contact_t < self._refractory_n:
             # Two landings within one stride: a pause in mid swing split it, and the later one, whose stance
@@ -478,28 +591,51 @@ class StepDetector:
         elif self._open:
             made = self._finalize()
         self._open_impact = top
+        self._open_move_peak = self._move_peak
+        if contact_t - self._open_t < self._stride_max_core:
+            self._interval_core = contact_t - self._open_t
         self._open_dir_score = self._swing_direction_score(contact_t)
         self._open_done = False
         self._last_contact_t = contact_t
         self._open = True
         self._open_t = contact_t
-        # Gyro pitch accumulated since the contact (it is in the ring).
-        s = 0
-        k = contact_t
-        while k <= self._t - 1:
-            s += self._r_gyro[k & mask]
-            k += 1
-        self._open_gyro_sum = s
-        self._open_early = 0
-        self._open_mid = 0
-        self._open_gyro_early = 0
-        self._early_due = contact_t + self._early1_n
-        if self._early_due < self._t:
-            self._early_due = self._t
-        self._mid_due = contact_t + 3 * self._early1_n
-        if self._mid_due <= self._early_due:
-            self._mid_due = self._early_due + 1
         return made
+
+    def _hp_at(self, k: int) -> int:
+        """Impact score at core sample k: how far x and z stand out from their neighbours w samples either side."""
+        mask = self._ring_mask
+        w = self._hp_w
+        rx = self._r_x
+        rz = self._r_z
+        a = 2 * rx[k & mask] - rx[(k - w) & mask] - rx[(k + w) & mask]
+        b = 2 * rz[k & mask] - rz[(k - w) & mask] - rz[(k + w) & mask]
+        return (a if a > 0 else -a) + (b if b > 0 else -b)
+
+    def _pick_contact(self, onset_t: int) -> int:
+        """The contact: the first sample, in the 300 ms before the stance settles, whose impact score reaches 70% of
+        the largest there."""
+        w = self._hp_w
+        hi = onset_t
+        if hi > self._t - 1 - w:
+            hi = self._t - 1 - w
+        lo = onset_t - self._pick_n
+        if lo < self._t - self._ring_mask + w:
+            lo = self._t - self._ring_mask + w
+        top = 0
+        k = lo
+        while k <= hi:
+            v = self._hp_at(k)
+            if v > top:
+                top = v
+            k += 1
+        self._pick_top = top
+        thr = (top * 7) // 10
+        k = lo
+        while k <= hi:
+            if self._hp_at(k) >= thr:
+                return k
+            k += 1
+        return hi
 
     def _swing_direction_score(self, contact_t: int) -> int:
         """Forward acceleration early in the movement minus late in it (mg): a forward swing speeds up then brakes,
@@ -520,59 +656,106 @@ class StepDetector:
             k += 1
         return (early - late) // third
 
-    def _early_features(self) -> None:
-        c = self._open_t
-        k = c + self._early0_n
-        end = c + self._early1_n
-        s = 0
-        gs = 0
-        cnt = 0
-        while k <= end:
-            s += self._pitch_at(k)
-            gs += self._r_gyro[k & self._ring_mask]
-            cnt += 1
-            k += 1
-        self._open_early = s // cnt
-        self._open_gyro_early = gs
+    def _win_mean(self, ring: array, a: int, b: int, pitched: bool) -> int:
+        """Mean of ``ring`` over core samples a..b (clamped to what the ring holds); x rotated by the mounting tilt."""
+        lo = self._t - self._ring_mask
+        if a < lo:
+            a = lo
+        if b > self._t - 1:
+            b = self._t - 1
+        if b < a:
+            b = a
+        mask = self._ring_mask
+        total = 0
+        k = a
+        if pitched:
+            rz = self._r_z
+            c = self._tilt_c
+            s = self._tilt_s
+            while k <= b:
+                total += (ring[k & mask] * c - rz[k & mask] * s) >> _TILT_Q
+                k += 1
+        else:
+            while k <= b:
+                total += ring[k & mask]
+                k += 1
+        return total // (b - a + 1)
 
-    def _mid_features(self) -> None:
-        self._open_mid = self._pitch_at(self._t)
+    def _set_feature(self, i: int, value: int) -> None:
+        if value > _FEATURE_CLIP:
+            value = _FEATURE_CLIP
+        elif value < -_FEATURE_CLIP:
+            value = -_FEATURE_CLIP
+        self._feat[i] = value
 
     def _end_stance(self, end_t: int) -> None:
-        """The open contact's stance ended at core sample end_t (the next swing began, or the walk stopped)."""
+        """The open contact's stance ended at core sample end_t (the next swing began, or the walk stopped): measure
+        the stride's features while the ring still holds the landing (see the module docstring)."""
         self._open_done = True
-        late = 0
-        cnt = 0
-        k = end_t - self._late_n
-        lo = self._t - self._ring_mask
-        if k < lo:
-            k = lo
-        if k <= self._open_t:
-            k = self._open_t + 1
-        while k <= end_t:
-            late += self._pitch_at(k)
-            cnt += 1
-            k += 1
-        self._open_late = late // cnt if cnt else self._open_mid
+        c = self._open_t
+        stance = end_t - c
+        if stance < 4:
+            stance = 4
+        stride = self._interval_core
+        rx = self._r_x
+        rz = self._r_z
+        rg = self._r_gyro
+        w2 = self._w20
+        w6 = self._w60
+        w8 = self._w80
+        w12 = self._w120
+        w16 = self._w160
+        # Mid-stance (foot flat, shank passing upright) is each stride's own attitude reference.
+        x_mid = self._win_mean(rx, c + 2 * stance // 5, c + 3 * stance // 5, True)
+        z_mid = self._win_mean(rz, c + 2 * stance // 5, c + 3 * stance // 5, False)
+        self._set_feature(0, self._win_mean(rx, end_t - w12, end_t, True) - x_mid)
+        self._set_feature(1, self._win_mean(rx, c + w2, c + w8, True) - x_mid)
+        self._set_feature(2, self._win_mean(rx, c + w8, c + w16, True) - x_mid)
+        self._set_feature(3, self._win_mean(rx, c - w6, c, True) - x_mid)
+        self._set_feature(4, self._win_mean(rz, c + w2, c + w8, False) - z_mid)
+        self._set_feature(5, self._win_mean(rx, c + stance // 4, c + 2 * stance // 5, True) - x_mid)
+        self._set_feature(6, self._win_mean(rx, c + 3 * stance // 5, c + 4 * stance // 5, True) - x_mid)
+        self._set_feature(7, self._open_dir_score)
+        self._set_feature(8, self._win_mean(rz, end_t - w12, end_t, False) - z_mid)
+        self._set_feature(9, self._win_mean(rz, c - w6, c, False) - z_mid)
+        self._set_feature(10, self._win_mean(rx, c + stride // 100, c + stride // 20, True) - x_mid)
+        self._set_feature(11, self._win_mean(rz, c + stride // 100, c + stride // 20, False) - z_mid)
+        self._set_feature(12, self._win_mean(rg, c, end_t, False))
+        self._set_feature(13, self._win_mean(rg, c, c + w8, False))
+        self._set_feature(14, self._win_mean(rg, c + w8, c + w16, False))
+        self._set_feature(15, self._win_mean(rg, end_t - w12, end_t, False))
+        self._set_feature(16, self._win_mean(rg, c - self._w100, c, False))
+        self._set_feature(17, self._win_mean(rg, c + stride // 100, c + stride // 20, False))
+        self._set_feature(18, self._open_move_peak)
+        self._set_feature(19, self._open_impact)
+        self._set_feature(20, stance)
+        self._set_feature(21, stride)
+
+    def _score(self, weights: tuple, biases: tuple, which: int) -> int:
+        """One linear score of the stride's features (integer weights fitted offline, see the module docstring)."""
+        feat = self._feat
+        total = biases[which]
+        i = 0
+        while i < _N_FEATURES:
+            total += weights[i] * feat[i]
+            i += 1
+        return total
 
     def _finalize(self) -> int:
         """Classify the open contact and pass it to the walking gate."""
         self._open = False
         if not self._open_done:
             self._end_stance(self._t - 1)
-        late = self._open_late
-        early = self._open_early
-        if self._has_gyro:
-            direction = DIR_FORWARD if self._open_gyro_sum >= 0 else DIR_BACKWARD
-            ge = self._open_gyro_early
-            strike = STRIKE_HEEL if ge > 0 else STRIKE_TOE
-        else:
-            direction = DIR_FORWARD if self._open_dir_score >= 0 else DIR_BACKWARD
-            # Without a gyro the landing posture is not observable through the impact; the gait's own rule
-            # stands in: heel first walking forward, toe first walking backward.
-            strike = STRIKE_HEEL if direction == DIR_FORWARD else STRIKE_TOE
-            if early == late:
-                strike = STRIKE_FLAT if early < -(1 << 20) else strike
+        model = self._model
+        direction = DIR_BACKWARD if self._score(model[0], model[4], 0) > 0 else DIR_FORWARD
+        heel = self._score(model[1], model[4], 1)
+        toe = self._score(model[2], model[4], 2)
+        flat = self._score(model[3], model[4], 3)
+        strike = STRIKE_HEEL
+        if toe > heel and toe >= flat:
+            strike = STRIKE_TOE
+        elif flat > heel and flat > toe:
+            strike = STRIKE_FLAT
         index = self._open_t * self._decim + self._decim - 1
         return self._gate(index, direction, strike)
 
