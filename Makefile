@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 BOARD ?=
 PORT ?=
 
-.PHONY: all setup test lint typecheck fmt demo bench deploy boards clean distclean help
+.PHONY: all setup test lint typecheck fmt demo bench deploy boards sim clean distclean help
 all: test
 
 help:
@@ -68,6 +68,10 @@ bench: setup
 
 boards: setup
 	$(BIN)/anklet boards
+
+# The virtual anklet: prints its console ports (pty and socket://) and runs until Ctrl-C.
+sim: setup
+	$(BIN)/anklet sim $(if $(BOARD),--board $(BOARD)) --socket 0
 
 deploy: setup
 	@test -n "$(BOARD)" || { echo "usage: make deploy BOARD=<name> PORT=<serial port>  (boards: make boards)"; exit 2; }
