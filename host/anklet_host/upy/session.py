@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import base64
+import contextlib
 import json
 import shutil
 import subprocess
@@ -78,8 +78,9 @@ class MicroPython:
     ) -> str:
         """Run ``code`` in a fresh VM (firmware tree at ``/``); return what it printed, or raise MicroPythonError.
 
-        ``files`` maps VM paths to text or bytes; ``dirs`` maps VM folders to host folders copied in (e.g. ``{"/lib": ...}``
-        for simulated hardware). ``run_async`` allows top-level ``await`` (the port has no ``asyncio.run``).
+        ``files`` maps VM paths to text or bytes; ``dirs`` maps VM folders to host folders copied in (e.g.
+        ``{"/lib": ...}`` for simulated hardware). ``run_async`` allows top-level ``await`` (the port has no
+        ``asyncio.run``).
         """
         request: dict[str, Any] = {
             "code": code,
