@@ -123,8 +123,9 @@ class Activity:
         self.contacts += 1
         if backward:
             self.backward += 1
-            if index == _BACKWARD_BASE + 1:
-                self.toe_first += 1
+        # Every toe-first contact, as the detector counts them (the report takes the backward share from records).
+        if strike == packets.STRIKE_TOE:
+            self.toe_first += 1
         last = self._last_ms
         if last >= 0 and 0 < t_ms - last <= self.stride_gap_ms:
             gap = t_ms - last

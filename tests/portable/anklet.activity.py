@@ -39,3 +39,10 @@ carried.contact(6000, 1, packets.STRIKE_TOE)
 print(carried.contacts, carried.backward, carried.toe_first, carried.active_ms_today)
 carried.reset_today()
 print(carried.contacts, carried.backward, carried.toe_first, carried.active_ms_today, carried.cadence_spm)
+
+# toe_first counts every toe-first contact, forward ones too (as the detector's counter does).
+both = Activity(Sink(), boot_id=10)
+both.contact(1000, 0, packets.STRIKE_TOE)
+both.contact(2000, 1, packets.STRIKE_TOE)
+both.contact(3000, 1, packets.STRIKE_HEEL)
+print(both.contacts, both.backward, both.toe_first)
