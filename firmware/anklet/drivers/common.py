@@ -51,6 +51,8 @@ class SensorBase:
     """Bus access, counters and the batch buffer; subclasses add the chip's registers."""
 
     CHIP = "sensor"
+    # Whether the chip can raise its INT pin at a FIFO watermark (else the sampler polls).
+    WATERMARK_INT = True
     # Largest batch one read returns; the chip's FIFO depth bounds it further.
     MAX_BATCH = 32
 
@@ -80,7 +82,7 @@ class SensorBase:
         self.rate_hz = 0
         self.accel_lsb_per_g = 0
         self.gyro_lsb_per_dps = 0
-        self.has_watermark_int = True
+        self.has_watermark_int = self.WATERMARK_INT
         self.watermark = 0
         self.int_pin = 1
         self.int_active_high = True

@@ -81,16 +81,16 @@ class _LSM6DSBase(SensorBase):
     def __init__(
         self,
         i2c,
-        address,
-        rate_hz,
-        range_g,
-        gyro_dps,
-        watermark,
-        int_pin,
-        int_active_high,
-        batch_samples,
-        retries,
-        clock_ms,
+        address=0x6A,
+        rate_hz=104,
+        range_g=8,
+        gyro_dps=0,
+        watermark=16,
+        int_pin=1,
+        int_active_high=True,
+        batch_samples=32,
+        retries=2,
+        clock_ms=None,
     ):
         super().__init__(i2c, address, gyro_dps > 0, batch_samples, retries, clock_ms)
         self.check_identity(_WHO_AM_I, "WHO_AM_I", self.WHO_AM_I_VALUES)
@@ -188,34 +188,6 @@ class LSM6DS3(_LSM6DSBase):
     WHO_AM_I_VALUES = (0x69, 0x6A)
     _WORDS_PER_SAMPLE = 3
 
-    def __init__(
-        self,
-        i2c,
-        address=0x6A,
-        rate_hz=104,
-        range_g=8,
-        gyro_dps=0,
-        watermark=16,
-        int_pin=1,
-        int_active_high=True,
-        batch_samples=32,
-        retries=2,
-        clock_ms=None,
-    ):
-        super().__init__(
-            i2c,
-            address,
-            rate_hz,
-            range_g,
-            gyro_dps,
-            watermark,
-            int_pin,
-            int_active_high,
-            batch_samples,
-            retries,
-            clock_ms,
-        )
-
     def _setup_buffers(self):
         self._words = 6 if self.has_gyro else 3
         self._raw = bytearray(2 * self._words * self.capacity)
@@ -287,34 +259,6 @@ class LSM6DS3(_LSM6DSBase):
 class LSM6DSOX(_LSM6DSBase):
     CHIP = "LSM6DSOX"
     WHO_AM_I_VALUES = (0x6C,)
-
-    def __init__(
-        self,
-        i2c,
-        address=0x6A,
-        rate_hz=104,
-        range_g=8,
-        gyro_dps=0,
-        watermark=16,
-        int_pin=1,
-        int_active_high=True,
-        batch_samples=32,
-        retries=2,
-        clock_ms=None,
-    ):
-        super().__init__(
-            i2c,
-            address,
-            rate_hz,
-            range_g,
-            gyro_dps,
-            watermark,
-            int_pin,
-            int_active_high,
-            batch_samples,
-            retries,
-            clock_ms,
-        )
 
     def _setup_buffers(self):
         self._words = 2 if self.has_gyro else 1

@@ -86,16 +86,16 @@ class _MPUBase(SensorBase):
     def __init__(
         self,
         i2c,
-        address,
-        rate_hz,
-        range_g,
-        gyro_dps,
-        watermark,
-        int_pin,
-        int_active_high,
-        batch_samples,
-        retries,
-        clock_ms,
+        address=0x68,
+        rate_hz=100,
+        range_g=8,
+        gyro_dps=0,
+        watermark=16,
+        int_pin=1,
+        int_active_high=True,
+        batch_samples=32,
+        retries=2,
+        clock_ms=None,
     ):
         super().__init__(i2c, address, gyro_dps > 0, batch_samples, retries, clock_ms)
         self.check_identity(_WHO_AM_I, "WHO_AM_I", self.WHO_AM_I_VALUES)
@@ -213,36 +213,8 @@ class _MPUBase(SensorBase):
 class MPU6050(_MPUBase):
     CHIP = "MPU6050"
     WHO_AM_I_VALUES = (0x68,)
-
-    def __init__(
-        self,
-        i2c,
-        address=0x68,
-        rate_hz=100,
-        range_g=8,
-        gyro_dps=0,
-        watermark=16,
-        int_pin=1,
-        int_active_high=True,
-        batch_samples=32,
-        retries=2,
-        clock_ms=None,
-    ):
-        super().__init__(
-            i2c,
-            address,
-            rate_hz,
-            range_g,
-            gyro_dps,
-            watermark,
-            int_pin,
-            int_active_high,
-            batch_samples,
-            retries,
-            clock_ms,
-        )
-        # No watermark interrupt on this chip: INT only reports FIFO overflow; the sampler polls.
-        self.has_watermark_int = False
+    # No watermark interrupt on this chip: INT only reports FIFO overflow; the sampler polls.
+    WATERMARK_INT = False
 
     def _packet_bytes(self):
         return 12 if self.has_gyro else 6
@@ -303,34 +275,6 @@ class MPU6050(_MPUBase):
 class MPU6886(_MPUBase):
     CHIP = "MPU6886"
     WHO_AM_I_VALUES = (0x19,)
-
-    def __init__(
-        self,
-        i2c,
-        address=0x68,
-        rate_hz=100,
-        range_g=8,
-        gyro_dps=0,
-        watermark=16,
-        int_pin=1,
-        int_active_high=True,
-        batch_samples=32,
-        retries=2,
-        clock_ms=None,
-    ):
-        super().__init__(
-            i2c,
-            address,
-            rate_hz,
-            range_g,
-            gyro_dps,
-            watermark,
-            int_pin,
-            int_active_high,
-            batch_samples,
-            retries,
-            clock_ms,
-        )
 
     def _packet_bytes(self):
         return 14 if self.has_gyro else 8
