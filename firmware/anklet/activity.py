@@ -6,7 +6,8 @@ now and then (once a second is plenty): it closes minutes and sessions that are 
 
 - Minutes are minutes of uptime; a record's time is the wall-clock minute when the clock is set
   (``set_wall_offset``), else the uptime minute with the boot id, and the host places it in time.
-- Active time: the gap between two contacts counts as walking when it is at most ``stride_gap_ms``; cadence is
+- Active time: the gap between two contacts counts as walking when it is at most ``stride_gap_ms`` (3.5 s: slow
+  backward walking at 40 steps/min has 3 s between contacts of one foot); cadence is
   steps of both feet per minute of active time (two steps per contact interval of this foot).
 - Sessions (when ``auto_start``) begin at a contact and end after ``session_gap_ms`` without one; a session with fewer
   than ``min_session_contacts`` contacts is dropped (a few steps across a room is not a walk). Without ``auto_start``
@@ -21,6 +22,9 @@ from anklet import packets
 from anklet.compat import const
 
 _MINUTE_MS = const(60000)
+# The detector hands a contact over once its stance is over: up to a slow stride (3 s) plus a stance after it
+# happened. A minute is closed only this long after it ended, so its late contacts still land in it.
+_LATE_MS = const(8000)
 _DAY_S = const(86400)
 # Index into the per-minute counts: direction * 3 + strike class (heel, toe, flat-or-unknown).
 _BACKWARD_BASE = const(3)
@@ -35,7 +39,7 @@ class Activity:
         sink: object,
         boot_id: int,
         auto_start: bool = True,
-        stride_gap_ms: int = 2000,
+        stride_gap_ms: int = 3500,
         session_gap_ms: int = 300000,
         min_session_contacts: int = 10,
     ) -> None:
@@ -50,7 +54,8 @@ class Activity:
         self.tz_offset_s = 0
         self._record = bytearray(packets.RECORD_SIZE)
         # This minute: counts by direction and strike, active time, strides.
-        self._minute = -1
+        self._minute = -1  # the open minute, -1 when none
+        self._closed_minute = -1  # the newest minute already written: never reopened
         self._counts = array("H", [0, 0, 0, 0, 0, 0])
         self._active_ms = 0
         self._strides = 0
@@ -112,7 +117,13 @@ class Activity:
         self.tick(t_ms)
         self._roll_day(t_ms)
         minute = t_ms // _MINUTE_MS
+        if minute <= self._closed_minute:
+            minute = self._closed_minute + 1  # later than the grace: it counts in the next minute
+        if minute < self._minute:
+            minute = self._minute  # late, but its minute is still open: keep one record per minute
         if minute != self._minute:
+            if self._minute >= 0:
+                self._close_minute()
             self._minute = minute
         index = _CLASS_OF_STRIKE[strike & 3]
         if backward:
@@ -148,8 +159,8 @@ class Activity:
                     session[0] += 1
 
     def tick(self, t_ms: int) -> None:
-        """Close the minute and the session if they are over by ``t_ms``."""
-        if self._minute >= 0 and t_ms // _MINUTE_MS != self._minute:
+        """Close the minute (once its late contacts can no longer come) and the session if they are over by ``t_ms``."""
+        if self._minute >= 0 and t_ms >= (self._minute + 1) * _MINUTE_MS + _LATE_MS:
             self._close_minute()
         if self._last_ms >= 0 and t_ms - self._last_ms > self.stride_gap_ms:
             self.cadence_spm = 0
@@ -193,6 +204,7 @@ class Activity:
             active_s,
         )
         self.sink.append(self._record)  # type: ignore[attr-defined]
+        self._closed_minute = self._minute
         for i in range(6):
             counts[i] = 0
         self._active_ms = 0

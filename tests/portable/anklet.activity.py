@@ -46,3 +46,22 @@ both.contact(1000, 0, packets.STRIKE_TOE)
 both.contact(2000, 1, packets.STRIKE_TOE)
 both.contact(3000, 1, packets.STRIKE_HEEL)
 print(both.contacts, both.backward, both.toe_first)
+
+# Slow backward walking (40 steps/min: 3 s between contacts of this foot) is walking time, not idle gaps.
+slow = Activity(Sink(), boot_id=11)
+for k in range(5):
+    slow.contact(1000 + 3000 * k, 1, packets.STRIKE_TOE)
+print(slow.active_ms_today, slow.cadence_spm)
+
+# Contacts reach the log up to a stride late: the live tick at 60.5 s must not close minute 0 before the contact of
+# 59.2 s arrives, and a contact later than the grace counts in the next minute. One record per minute.
+late = Activity(Sink(), boot_id=12)
+late.contact(58000, 1, packets.STRIKE_TOE)
+late.tick(60500)
+late.contact(59200, 1, packets.STRIKE_TOE)
+late.tick(61500)
+late.contact(61000, 0, packets.STRIKE_HEEL)
+late.tick(69000)
+late.contact(59900, 1, packets.STRIKE_TOE)
+late.tick(200000)
+print(len(late.sink.records), [(r.t_min, r.forward_heel, r.backward_toe) for r in late.sink.records])

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -46,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # bumble logs protocol chatter (late notifications after a link drops, ...) as warnings; the commands report
+    # what matters to the user themselves. ANKLET_DEBUG=1 shows it all.
+    if not os.environ.get("ANKLET_DEBUG"):
+        logging.getLogger("bumble").setLevel(logging.ERROR)
     args = build_parser().parse_args(argv)
     try:
         return int(args._run(args))
