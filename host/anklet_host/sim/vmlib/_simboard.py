@@ -117,6 +117,11 @@ class FlashVfs:
         return self._call("remove", path)
 
     def rename(self, old, new):
+        # VfsPosix.rename garbles two absolute paths (they share one path buffer): pass them relative to the working
+        # folder (/flash/<cwd>).
+        up = "../" * len([p for p in self._inner.getcwd().split("/") if p])
+        old = up + old[1:] if old.startswith("/") else old
+        new = up + new[1:] if new.startswith("/") else new
         try:
             return self._inner.rename(old, new)
         except OSError as exc:
