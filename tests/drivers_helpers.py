@@ -16,9 +16,11 @@ from tests.conftest import run_cpython
 SIM_DIR = PROJECT_ROOT / "host" / "anklet_host" / "sim"
 
 
-def run_micropython(upy: MicroPython, code: str) -> str:
+def run_micropython(upy: MicroPython, code: str, files: dict[str, str | bytes] | None = None) -> str:
     """Run ``code`` in a fresh VM with the firmware at ``/`` and the simulator at ``/lib/anklet_host/sim``."""
-    return upy.run(code, dirs={"/lib/anklet_host/sim": SIM_DIR}, files={"/lib/anklet_host/__init__.py": ""})
+    return upy.run(
+        code, dirs={"/lib/anklet_host/sim": SIM_DIR}, files={"/lib/anklet_host/__init__.py": "", **(files or {})}
+    )
 
 
 def parse(out: str) -> dict[str, list[str]]:
