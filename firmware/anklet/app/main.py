@@ -266,7 +266,9 @@ class App:
         except ImportError:
             return  # a port without Bluetooth: everything else still works
         s = self.settings
-        info = ("anklet project", self.board.name, "%s-%d" % (self.board.name, self.boot_id), VERSION, self.board.mcu)
+        # The serial number must stay the same across resets: the laptop keys its records by it.
+        serial = "".join("%02x" % b for b in machine.unique_id())
+        info = ("anklet project", self.board.name, serial, VERSION, self.board.mcu)
         placement = packets.PLACEMENT_RIGHT if not s["left_leg"] else packets.PLACEMENT_LEFT
         self.ble = Peripheral(
             bluetooth.BLE(),

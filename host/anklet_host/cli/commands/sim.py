@@ -18,10 +18,12 @@ from types import FrameType
 from typing import Any
 
 from anklet.board import Board
+from anklet_host.ble.client import SIM_PORT
 from anklet_host.deploy import load_board
 from anklet_host.errors import InputError
 from anklet_host.paths import PROJECT_ROOT
 from anklet_host.sim.board import BoardSpec, SimBoard, SimConsole
+from anklet_host.sim.board.ble_bridge import start_ble_bridge
 from anklet_host.sim.walkfeed import WalkFile, install_walk, remove_walk, walk_from_trace
 from anklet_host.synth import WalkSpec, generate_walk, parse_walk_shorthand
 from anklet_host.trace import Trace, read_trace
@@ -45,6 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pty", action="store_true", help="no pseudo-terminal (socket only)")
     parser.add_argument("--port-file", type=Path, default=None, help="write the console port(s) here, one per line")
     parser.add_argument("--speed", type=int, default=1, help="run the board's clock this many times faster (default 1)")
+    parser.add_argument(
+        "--radio-port",
+        type=int,
+        default=SIM_PORT,
+        metavar="PORT",
+        help="serve the board's radio as a Bluetooth controller on TCP PORT (default %(default)s: `--via sim`)",
+    )
     walk = parser.add_mutually_exclusive_group()
     walk.add_argument("--trace", type=Path, metavar="FILE.csv", help="the sensor plays this trace (needs --board)")
     walk.add_argument(
@@ -89,7 +98,10 @@ def run(args: argparse.Namespace) -> int:
     board_sim = SimBoard(args.flash, spec, speed=args.speed)
     if walk is not None:
         board_sim.on_event(_WalkReport())
-    with SimConsole(board_sim, pty=not args.no_pty, socket_port=args.socket) as sim:
+    with (
+        SimConsole(board_sim, pty=not args.no_pty, socket_port=args.socket) as sim,
+        start_ble_bridge(board_sim, port=args.radio_port) as radio,
+    ):
         ports = sim.ports
         if args.port_file is not None:
             args.port_file.write_text("".join(p + "\n" for p in ports))
@@ -98,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
             print(_describe(walk, args.speed))
         for port in ports:
             print(f"console: {port}")
+        via = "sim" if radio.port == SIM_PORT else radio.via
+        print(f"radio: {radio.via}  (anklet scan/live/sync --via {via})")
         print("stop with Ctrl-C", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()

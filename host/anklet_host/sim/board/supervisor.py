@@ -44,6 +44,8 @@ TIMER_WAKE = 4
 
 # A Ctrl-C the VM has not taken in within this long means it is stuck in a loop that never yields.
 CTRL_C_GRACE_S = 2.0
+# The shortest wall-clock watchdog deadline at any --speed (see _board_event).
+WDT_MIN_WALL_S = 3.0
 TRANSCRIPT_BYTES = 1 << 20
 
 
@@ -303,6 +305,8 @@ class SimBoard:
                 if self._stdin is not None:
                     self._stdin.close()
                 self._stdin = None
+            for sink in list(self._event_sinks):
+                sink({"ev": "off"})  # this boot is over, whatever ended it: its radio links, for one, are gone
             if ending.get("ev") == "deepsleep" and not self._stopping and self._powered:
                 self._sleep(ending)
 
@@ -368,14 +372,18 @@ class SimBoard:
                 self._ctrl_c_at = None
                 return
             if kind == "wdt":
-                self._wdt_timeout_s = float(event["timeout_ms"]) / 1000 / self.speed
+                # Board time runs `speed` times faster than the wall clock, but a host busy elsewhere must not pass for
+                # stuck firmware: sped up, the deadline keeps at least WDT_MIN_WALL_S (or the timeout) of wall time.
+                timeout_s = float(event["timeout_ms"]) / 1000
+                self._wdt_timeout_s = max(timeout_s / self.speed, min(timeout_s, WDT_MIN_WALL_S))
                 self._wdt_deadline = time.monotonic() + self._wdt_timeout_s
             elif kind == "feed" and self._wdt_deadline is not None:
                 self._wdt_deadline = time.monotonic() + self._wdt_timeout_s
                 return
             elif kind == "wake_pins":
                 self._wake_pins = event
-        self.events.append(event)
+        if kind != "ble":  # radio traffic is the BLE bridge's to follow; kept here it would grow without bound
+            self.events.append(event)
         for sink in list(self._event_sinks):
             sink(event)
 
