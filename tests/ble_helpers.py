@@ -99,13 +99,13 @@ class ServedAnklet:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        transport = await serve_controller(radio, sock=sock)
+        server = await serve_controller(radio, sock)
         walker = asyncio.get_running_loop().create_task(self._walk(self.anklet))
         self._ready.set()
         await self._stop.wait()
         walker.cancel()
         await self.anklet.stop()
-        await transport.close()
+        await server.close()
         sock.close()
 
     @staticmethod

@@ -2,8 +2,8 @@
 
 ``LocalRadio`` puts a central (for bleak, through ``BumbleCentral``) and any number of peripherals (for the firmware,
 through ``anklet_host.sim.ble_bumble``) on one link: real link-layer connections, ATT/GATT and MTU exchange, all in
-the running event loop. ``serve_controller`` exposes a controller of the link on a bumble transport (for example
-``tcp-server:127.0.0.1:7043``), so a central in another process (``anklet --via sim ...``) reaches the peripherals.
+the running event loop. ``serve_controller`` serves the link over TCP, a controller per connecting host, so a central
+in another process (``anklet --via tcp-client:127.0.0.1:PORT ...``) reaches the peripherals.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ import socket
 import time
 from typing import Any
 
+from bumble import hci
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.hci import Address
 from bumble.host import Host
 from bumble.link import LocalLink
-from bumble.transport.common import AsyncPipeSink
+from bumble.transport.common import AsyncPipeSink, StreamPacketSink, StreamPacketSource
 
 from anklet_host.ble.backend import CENTRAL_ADDRESS, DEFAULT_CENTRAL_MTU, BumbleCentral
 
@@ -51,32 +52,72 @@ class LocalRadio:
         return BumbleCentral(device, mtu=mtu)
 
 
-async def serve_controller(
-    radio: LocalRadio,
-    transport_spec: str | None = None,
-    *,
-    sock: socket.socket | None = None,
-    address: str = CENTRAL_ADDRESS,
-) -> Any:
-    """Serve a controller on ``radio``'s link over a bumble transport (``tcp-server:127.0.0.1:7043``), or over TCP on
-    an already bound ``sock`` (to let the OS pick the port). Returns the transport; close it when done."""
-    from bumble.transport import open_transport  # noqa: PLC0415 - only the serving path needs it
-    from bumble.transport.tcp_server import open_tcp_server_transport_with_socket  # noqa: PLC0415
+class _HostConnection(asyncio.Protocol):
+    """One host (bleak on a bumble ``Device``, over ``tcp-client:``) on the link: a controller of its own for as long
+    as its TCP connection lasts.
 
-    if sock is not None:
-        transport = await open_tcp_server_transport_with_socket(sock)
-    elif transport_spec is not None:
-        transport = await open_transport(transport_spec)
-    else:
-        raise ValueError("give a transport spec or a socket")
-    Controller(
-        "served-controller",
-        host_source=transport.source,
-        host_sink=transport.sink,
-        link=radio.link,
-        public_address=address,
-    )
-    return transport
+    A controller per connection, not one shared by all (as bumble's ``tcp-server`` transport would have it): a host
+    that leaves and the next one that arrives never see each other's packets, and a host that vanishes (a killed
+    ``anklet live``) ends its links as the peripheral's supervision timer would, so the anklet advertises again.
+    """
+
+    def __init__(self, link: LocalLink, registry: set[_HostConnection]) -> None:
+        self.link = link
+        self.registry = registry
+        self.source = StreamPacketSource()
+        self.controller: Controller | None = None
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.controller = Controller(
+            "laptop", host_source=self.source, host_sink=StreamPacketSink(transport), link=self.link,
+            public_address=CENTRAL_ADDRESS,
+        )  # fmt: skip
+        self.registry.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.source.data_received(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        del exc  # asyncio.Protocol's signature: how the connection ended changes nothing here
+        self.registry.discard(self)
+        controller, self.controller = self.controller, None
+        if controller is None:
+            return
+        controller.host = None  # nobody is listening any more
+        for connection in list(controller.le_connections.values()):
+            controller.on_hci_disconnect_command(
+                hci.HCI_Disconnect_Command(connection_handle=connection.handle, reason=hci.HCI_CONNECTION_TIMEOUT_ERROR)
+            )
+        with contextlib.suppress(KeyError):
+            self.link.remove_controller(controller)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+class ControllerServer:
+    """Hosts in other processes reach ``radio``'s link over TCP (``--via tcp-client:HOST:PORT``)."""
+
+    def __init__(self, server: asyncio.Server, connections: set[_HostConnection]) -> None:
+        self._server = server
+        self._connections = connections
+
+    async def close(self) -> None:
+        self._server.close()
+        for connection in list(self._connections):
+            connection.close()
+        await self._server.wait_closed()
+
+
+async def serve_controller(radio: LocalRadio, sock: socket.socket) -> ControllerServer:
+    """Serve controllers of ``radio``'s link on the bound TCP ``sock``, one per connecting host."""
+    connections: set[_HostConnection] = set()
+    server = await asyncio.get_running_loop().create_server(lambda: _HostConnection(radio.link, connections), sock=sock)
+    return ControllerServer(server, connections)
 
 
 class FirmwareAnklet:

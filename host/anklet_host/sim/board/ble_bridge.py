@@ -30,12 +30,11 @@ from bumble import hci
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.host import Host
-from bumble.link import LocalLink
-from bumble.transport.common import AsyncPipeSink, StreamPacketSink, StreamPacketSource
+from bumble.transport.common import AsyncPipeSink
 
-from anklet_host.ble.backend import CENTRAL_ADDRESS, bleak_uuid
+from anklet_host.ble.backend import bleak_uuid
 from anklet_host.ble.client import SIM_PORT
-from anklet_host.ble.inprocess import LocalRadio
+from anklet_host.ble.inprocess import LocalRadio, serve_controller
 from anklet_host.errors import AnkletError
 from anklet_host.sim import ble_bumble
 from anklet_host.sim.board.supervisor import SimBoard
@@ -104,7 +103,6 @@ class BleBridge:
         self._sock: socket.socket | None = None
         self._drop: list[Any] | None = None  # [notifications left, characteristic UUID or None, threading.Event]
         self._tasks: set[asyncio.Task[None]] = set()
-        self._laptops: set[_Laptop] = set()
         self._heard_boot = False  # the VM's own active(True) of this boot came through (not just its replay)
 
     @property
@@ -161,7 +159,7 @@ class BleBridge:
         self._calls = asyncio.Queue()
         self._radio = LocalRadio()
         assert self._sock is not None
-        server = await self._loop.create_server(lambda: _Laptop(self._radio_link(), self._laptops), sock=self._sock)
+        server = await serve_controller(self._radio, self._sock)
         self._ready.set()
         try:
             while True:
@@ -174,14 +172,7 @@ class BleBridge:
                     self.errors.append(f"{call.get('call')}: {type(exc).__name__}: {exc}")
         finally:
             await self._teardown()
-            server.close()
-            for laptop in list(self._laptops):
-                laptop.close()
-            await server.wait_closed()
-
-    def _radio_link(self) -> LocalLink:
-        assert self._radio is not None
-        return self._radio.link
+            await server.close()
 
     # ------------------------------------------------------------------------------------------- board -> radio
     def _from_board(self, event: dict[str, Any]) -> None:
@@ -409,53 +400,6 @@ class BleBridge:
 
     def _to_vm(self, event: dict[str, Any]) -> None:
         self.board.send_event(event)
-
-
-class _Laptop(asyncio.Protocol):
-    """One host (bleak on a bumble ``Device``, over ``tcp-client:``) on the simulated air: a controller of its own on
-    the link for as long as its TCP connection lasts.
-
-    A controller per connection, not one shared by all: a host that leaves and the next one that arrives never see
-    each other's packets, and a host that vanishes (a killed ``anklet live``) ends its links as the anklet's
-    supervision timer would, so the anklet advertises again instead of waiting for a central that is gone.
-    """
-
-    def __init__(self, link: LocalLink, registry: set[_Laptop]) -> None:
-        self.link = link
-        self.registry = registry
-        self.source = StreamPacketSource()
-        self.controller: Controller | None = None
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self.controller = Controller(
-            "laptop", host_source=self.source, host_sink=StreamPacketSink(transport), link=self.link,
-            public_address=CENTRAL_ADDRESS,
-        )  # fmt: skip
-        self.registry.add(self)
-
-    def data_received(self, data: bytes) -> None:
-        self.source.data_received(data)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        del exc  # asyncio.Protocol's signature: how the connection ended changes nothing here
-        self.registry.discard(self)
-        controller, self.controller = self.controller, None
-        if controller is None:
-            return
-        controller.host = None  # nobody is listening any more
-        for connection in list(controller.le_connections.values()):
-            controller.on_hci_disconnect_command(
-                hci.HCI_Disconnect_Command(connection_handle=connection.handle, reason=_SILENT)
-            )
-        with contextlib.suppress(KeyError):
-            self.link.remove_controller(controller)
-
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
 
 
 def _uuid(raw_hex: str) -> ble_bumble.UUID:
