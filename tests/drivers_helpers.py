@@ -41,7 +41,7 @@ class Variant:
     gyro_dps: int
     rate_hz: int
     accel_lsb_per_g: int
-    gyro_lsb_per_dps: int
+    gyro_mlsb_per_dps: int  # the datasheet's sensitivity in 1/1000 LSB per deg/s
     # Counts per mg and per mdps as exact fractions (datasheet sensitivity at the configured range).
     accel_per_mg: tuple[int, int]
     gyro_per_mdps: tuple[int, int]
@@ -75,7 +75,7 @@ VARIANTS = [
         identity=0x68, other_identity=0x19, wom_threshold_mg=250,
     ),
     Variant(
-        "mpu6050", "MPU6050", 0x68, 500, 100, 4096, 66, (4096, 1000), (655, 10000), False,
+        "mpu6050", "MPU6050", 0x68, 500, 100, 4096, 65500, (4096, 1000), (655, 10000), False,
         {0x1B: 0x08, 0x1C: 0x10, 0x23: 0x78, 0x6C: 0x00},
         identity=0x68, other_identity=0x19, wom_threshold_mg=250,
     ),
@@ -88,7 +88,7 @@ VARIANTS = [
         identity=0x19, other_identity=0x68, wom_threshold_mg=252,
     ),
     Variant(
-        "mpu6886", "MPU6886", 0x68, 500, 100, 4096, 66, (4096, 1000), (655, 10000), True,
+        "mpu6886", "MPU6886", 0x68, 500, 100, 4096, 65500, (4096, 1000), (655, 10000), True,
         # FIFO_EN GYRO | ACCEL (14-byte packets): FIFO_WM_TH = 224 bytes.
         {0x1B: 0x08, 0x23: 0x18, 0x60: 0x00, 0x61: 0xE0, 0x6C: 0x00},
         identity=0x19, other_identity=0x68, wom_threshold_mg=252,
@@ -108,7 +108,7 @@ VARIANTS = [
         identity=0x69, other_identity=0x6C, wom_threshold_mg=250,
     ),
     Variant(
-        "lsm6ds3", "LSM6DS3", 0x6A, 500, 104, 4096, 57, (32768, 8000), (2, 35), True,
+        "lsm6ds3", "LSM6DS3", 0x6A, 500, 104, 4096, 57143, (32768, 8000), (2, 35), True,
         # CTRL2_G ODR 0100 | FS 01 (500 dps); threshold 96 words; gyro and accel not decimated.
         {0x11: 0x44, 0x06: 0x60, 0x08: 0x09},
         identity=0x69, other_identity=0x6C, wom_threshold_mg=250,
@@ -120,7 +120,7 @@ VARIANTS = [
         identity=0x6C, other_identity=0x69, wom_threshold_mg=250,
     ),
     Variant(
-        "lsm6dsox", "LSM6DSOX", 0x6A, 500, 104, 4096, 57, (32768, 8000), (2, 35), True,
+        "lsm6dsox", "LSM6DSOX", 0x6A, 500, 104, 4096, 57143, (32768, 8000), (2, 35), True,
         {0x11: 0x44, 0x07: 0x20, 0x09: 0x44},
         identity=0x6C, other_identity=0x69, wom_threshold_mg=250,
     ),
@@ -175,7 +175,7 @@ def at_sample(rate, k):
 # -- configuration --------------------------------------------------------------------------------------------------
 clock, bus, model = rig()
 s = start(bus, clock)
-print("rate", s.rate_hz, s.accel_lsb_per_g, s.gyro_lsb_per_dps, s.stride, int(s.has_watermark_int))
+print("rate", s.rate_hz, s.accel_lsb_per_g, round(s.gyro_lsb_per_dps * 1000), s.stride, int(s.has_watermark_int))
 print("regs", " ".join(["%02x=%02x" % (r, model.regs[r]) for r in REGS]))
 
 # -- drain: distinct values per sample, compared with the source -----------------------------------------------------

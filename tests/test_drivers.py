@@ -46,10 +46,10 @@ def test_both_runtimes_print_the_same(v: Variant, outputs: Outputs) -> None:
 @runtimes
 def test_configuration_registers_match_the_datasheet(v: Variant, runtime: str, outputs: Outputs) -> None:
     out = outputs[v.id][runtime]
-    rate_hz, lsb_per_g, lsb_per_dps, stride, wm_int = ints(out["rate"])
+    rate_hz, lsb_per_g, mlsb_per_dps, stride, wm_int = ints(out["rate"])
     assert rate_hz == v.rate_hz
     assert lsb_per_g == v.accel_lsb_per_g
-    assert lsb_per_dps == v.gyro_lsb_per_dps
+    assert mlsb_per_dps == v.gyro_mlsb_per_dps
     assert stride == (6 if v.gyro_dps else 3)
     assert bool(wm_int) == v.watermark_int
     written = dict(item.split("=") for item in out["regs"])

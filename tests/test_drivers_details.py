@@ -72,11 +72,11 @@ def test_range_sets_the_scale_and_one_g_reads_as_lsb_per_g(chip: str, lsb_per_g:
 @pytest.mark.parametrize(
     ("chip", "gyro_dps", "lsb", "counts_at_10_dps"),
     # Datasheets: 4.375 mdps/LSB (LSM6DSOX 125 dps), 70 mdps/LSB (LSM6DS3 2000 dps), 131 LSB/dps (MPU-6050 250).
-    [("lsm6dsox", 125, 229, 2286), ("lsm6ds3", 2000, 14, 143), ("mpu6050", 250, 131, 1310)],
+    [("lsm6dsox", 125, 228.5714, 2286), ("lsm6ds3", 2000, 14.2857, 143), ("mpu6050", 250, 131.0, 1310)],
 )
-def test_gyro_range_and_scale(chip: str, gyro_dps: int, lsb: int, counts_at_10_dps: int) -> None:
+def test_gyro_range_and_scale(chip: str, gyro_dps: int, lsb: float, counts_at_10_dps: int) -> None:
     clock, _model, sensor = rig(chip, ConstantSource((0, 0, 1000), (0, 0, 10000)), gyro_dps=gyro_dps)
-    assert sensor.gyro_lsb_per_dps == lsb
+    assert sensor.gyro_lsb_per_dps == pytest.approx(lsb, abs=1e-4)
     clock.advance_ms(200)
     assert sensor.read_fifo() > 0
     assert sensor.samples[5] == counts_at_10_dps

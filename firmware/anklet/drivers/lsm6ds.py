@@ -71,8 +71,9 @@ _FS_XL_CODES = (0, 2, 3, 1)
 ACCEL_LSB_PER_G = (16384, 8192, 4096, 2048)
 GYRO_RANGES_DPS = (125, 250, 500, 1000, 2000)
 _FS_G_BITS = (0x02, 0x00, 0x04, 0x08, 0x0C)
-# 4.375, 8.75, 17.5, 35 and 70 mdps/LSB as LSB per deg/s, rounded.
-GYRO_LSB_PER_DPS = (229, 114, 57, 29, 14)
+# 4.375, 8.75, 17.5, 35 and 70 mdps/LSB as LSB per deg/s, exact: the detector folds the scale into an integer
+# multiplier once at start-up, so a rounded figure here would be a lasting 2% error in every rotation it sees.
+GYRO_LSB_PER_DPS = (1000 / 4.375, 1000 / 8.75, 1000 / 17.5, 1000 / 35, 1000 / 70)
 
 
 class _LSM6DSBase(SensorBase):

@@ -63,8 +63,8 @@ RATES_HZ = (4, 5, 8, 10, 20, 25, 40, 50, 100, 125, 200, 250, 500, 1000)
 RANGES_G = (2, 4, 8, 16)
 ACCEL_LSB_PER_G = (16384, 8192, 4096, 2048)
 GYRO_RANGES_DPS = (250, 500, 1000, 2000)
-# 131, 65.5, 32.8 and 16.4 LSB per deg/s, rounded.
-GYRO_LSB_PER_DPS = (131, 66, 33, 16)
+# 131, 65.5, 32.8 and 16.4 LSB per deg/s, exact (see lsm6ds.GYRO_LSB_PER_DPS).
+GYRO_LSB_PER_DPS = (131.0, 65.5, 32.8, 16.4)
 
 
 def _dlpf_code(rate_hz):
