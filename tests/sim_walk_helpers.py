@@ -25,7 +25,7 @@ from anklet_host.sim.walkfeed import WalkFile, encode_walk
 
 # The firmware's defaults (anklet.app.settings.DEFAULTS) that shape the sensor and the detector.
 RATE_HZ = 100
-RANGE_G = 8
+RANGE_G = 16
 # The firmware saves its counters when they changed, at most once per 60 s (anklet.app.persist): at its first
 # live tick, then 60 s later, and so on. A walk whose last contact is settled (3 s after its end) before 58 s is in
 # the save at about 61 s; a longer one is in the save within 60 s after that.

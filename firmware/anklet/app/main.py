@@ -9,7 +9,7 @@
   wake-on-motion and the ESP32 in deep sleep after ``idle_sleep_s`` without walking);
 - BLE: the GATT server (``anklet.ble.peripheral``).
 
-The first line on the console says what booted: ``anklet 0.1.0 board=... chip=... rate=...Hz range=±8g gyro=...``.
+The first line on the console says what booted: ``anklet 0.1.0 board=... chip=... rate=...Hz range=±16g gyro=...``.
 A board file naming the wrong chip stops here with one clear line instead (and the LED blinks fast).
 """
 

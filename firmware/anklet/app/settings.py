@@ -11,7 +11,7 @@ RATES_HZ = (25, 50, 100, 200, 400)
 
 DEFAULTS = {
     "rate_hz": 100,
-    "range_g": 8,
+    "range_g": 16,  # shoe heel strikes reach 8 g; 16-bit chips still resolve 0.5 mg
     "placement": "",  # empty: the board file's placement
     "goal_min": 10,  # the usual advice is 5-10 minutes of backward walking a day
     "auto_start": True,  # sessions start on walking; off: the button starts and ends them

@@ -19,9 +19,12 @@ from anklet_host.analysis.resample import MAX_DETECTOR_RATE_HZ, resample_trace
 from anklet_host.errors import InputError
 from anklet_host.trace import Trace
 
-# The fixed chip scale traces are converted to: ±16 g accelerometer, ±2000 dps gyroscope.
+# The chip scale traces are converted to, the firmware's default (anklet.app.settings): ±16 g accelerometer,
+# ±2000 dps gyroscope (16-bit: 2048 LSB/g, 16.4 LSB/dps).
 ACCEL_LSB_PER_G = 2048
 GYRO_LSB_PER_DPS = 16.4
+_ACCEL_COUNTS_PER_MG = (ACCEL_LSB_PER_G, 1000)
+_GYRO_COUNTS_PER_MDPS = (164, 10000)
 STANDARD_GRAVITY_MS2 = 9.80665
 MIN_DETECTOR_RATE_HZ = 25.0
 PLACEMENTS = {"ankle": PLACEMENT_ANKLE, "shoe": PLACEMENT_SHOE}
@@ -56,9 +59,15 @@ class Detection:
         }
 
 
-def to_counts(values: np.ndarray, per_unit: float) -> list[list[int]]:
-    counts = np.clip(np.rint(values * per_unit), -_COUNT_LIMIT, _COUNT_LIMIT).astype(np.int64)
-    return counts.tolist()  # type: ignore[no-any-return]
+def to_counts(values: np.ndarray, per_unit: float, counts_per_milli: tuple[int, int]) -> list[list[int]]:
+    """Chip counts as the anklet's sensor makes them: the motion resolved to whole mg (or mdps), then scaled by the
+    exact fraction ``counts_per_milli`` and rounded half up, clipped to int16 (as the chip models in
+    ``anklet_host.sim.chips`` do). ``per_unit`` turns ``values`` into mg or mdps. The same walk felt by the virtual
+    anklet's chip reaches the detector as the very same integers."""
+    milli = np.rint(values * per_unit).astype(np.int64)
+    num, den = counts_per_milli
+    counts = (2 * milli * num + den) // (2 * den)
+    return np.clip(counts, -_COUNT_LIMIT, _COUNT_LIMIT).tolist()  # type: ignore[no-any-return]
 
 
 def detect(trace: Trace, placement: str = "ankle", *, use_gyro: bool = True, rate_hz: float | None = None) -> Detection:
@@ -82,7 +91,7 @@ def detect(trace: Trace, placement: str = "ankle", *, use_gyro: bool = True, rat
         placement=PLACEMENTS[placement],
         axes=(1, 2, 3),
     )
-    accel = to_counts(trace.accel_ms2, ACCEL_LSB_PER_G / STANDARD_GRAVITY_MS2)
+    accel = to_counts(trace.accel_ms2, 1000.0 / STANDARD_GRAVITY_MS2, _ACCEL_COUNTS_PER_MG)
     indices: list[int] = []
     directions: list[int] = []
     strikes: list[int] = []
@@ -98,7 +107,7 @@ def detect(trace: Trace, placement: str = "ankle", *, use_gyro: bool = True, rat
 
     feed = det.feed
     if trace.gyro_rads is not None:
-        gyro = to_counts(trace.gyro_rads, GYRO_LSB_PER_DPS * 180.0 / np.pi)
+        gyro = to_counts(trace.gyro_rads, 180_000.0 / np.pi, _GYRO_COUNTS_PER_MDPS)
         for (ax, ay, az), (gx, gy, gz) in zip(accel, gyro, strict=True):
             made = feed(ax, ay, az, gx, gy, gz)
             if made:
