@@ -341,6 +341,7 @@ def test_anklet_sim_plays_a_trace_file(tmp_path: Path, short_walk: Trace) -> Non
     ports = tmp_path / "ports"
     anklet = str(Path(sys.executable).with_name("anklet"))
     options = ["--board", GY521, "--flash", str(flash), "--no-pty", "--socket", "0", "--port-file", str(ports)]
+    options += ["--radio-port", "0"]  # any free port: the default may be taken by a sim the developer runs
     proc = subprocess.Popen(
         [anklet, "sim", *options, "--trace", str(trace_path), "--speed", "4"],
         stdout=subprocess.PIPE,
@@ -355,6 +356,7 @@ def test_anklet_sim_plays_a_trace_file(tmp_path: Path, short_walk: Trace) -> Non
         proc.terminate()
         out, _ = proc.communicate(timeout=20)
     assert "walk: 4000 samples at 100 Hz (0.7 min, accel+gyro)" in out
+    assert "radio: tcp-client:127.0.0.1:" in out  # its radio is served for `anklet ... --via`
     board, _ = load_board(GY521)
     written = decode_walk((flash / "_sim" / "walk.bin").read_bytes())
     assert np.array_equal(written.accel_mg, walk_from_trace(short_walk, board.axes).accel_mg)

@@ -23,7 +23,7 @@ from anklet_host.deploy import load_board
 from anklet_host.errors import InputError
 from anklet_host.paths import PROJECT_ROOT
 from anklet_host.sim.board import BoardSpec, SimBoard, SimConsole
-from anklet_host.sim.board.ble_bridge import start_ble_bridge
+from anklet_host.sim.board.ble_bridge import BleBridge
 from anklet_host.sim.walkfeed import WalkFile, install_walk, remove_walk, walk_from_trace
 from anklet_host.synth import WalkSpec, generate_walk, parse_walk_shorthand
 from anklet_host.trace import Trace, read_trace
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         board_sim.on_event(_WalkReport())
     with (
         SimConsole(board_sim, pty=not args.no_pty, socket_port=args.socket) as sim,
-        start_ble_bridge(board_sim, port=args.radio_port) as radio,
+        BleBridge(board_sim, port=args.radio_port) as radio,
     ):
         ports = sim.ports
         if args.port_file is not None:
