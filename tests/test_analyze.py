@@ -33,7 +33,7 @@ def test_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert result["rate_hz"] == pytest.approx(100.0)
     assert set(result["counts"]) == {"contacts", "backward", "toe_first"}
     steps = result["steps"]
-    assert result["counts"]["contacts"] == len(steps) == 18  # 19 landings; the last stance is cut by the end
+    assert result["counts"]["contacts"] == len(steps) == 19  # every landing, the last one (cut by the end) too
     for k, step in enumerate(steps, start=1):
         assert set(step) == {"t_s", "direction", "strike"}
         assert step["t_s"] == pytest.approx(1.1 * k, abs=0.025)
@@ -47,8 +47,8 @@ def test_readable_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     path = write_walk(tmp_path / "walk.csv", 100, 20)
     status, out, _ = run_cli(capsys, "analyze", str(path), "--placement", "shoe")
     assert status == 0
-    assert "contacts of this foot: 18 (0 backward" in out
-    assert "steps of both feet (estimated): 36" in out
+    assert "contacts of this foot: 19 (0 backward" in out
+    assert "steps of both feet (estimated): 38" in out
     assert "cadence: 109 steps/min" in out
 
 
@@ -63,7 +63,7 @@ def test_rate_option_overrides_the_time_column(tmp_path: Path, capsys: pytest.Ca
     status, out, _ = run_cli(capsys, "analyze", str(tmp_path / "slow.csv"), "--rate", "100", "--json")
     assert status == 0
     assert json.loads(out)["rate_hz"] == 100
-    assert json.loads(out)["counts"]["contacts"] == 18
+    assert json.loads(out)["counts"]["contacts"] == 19
 
 
 def test_no_gyro_ignores_the_gyro_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,7 +73,7 @@ def test_no_gyro_ignores_the_gyro_columns(tmp_path: Path, capsys: pytest.Capture
     write_trace(tmp_path / "g.csv", trace)
     _, with_gyro, _ = run_cli(capsys, "analyze", str(tmp_path / "g.csv"), "--json")
     _, without, _ = run_cli(capsys, "analyze", str(tmp_path / "g.csv"), "--json", "--no-gyro")
-    assert json.loads(with_gyro)["counts"]["backward"] == 18
+    assert json.loads(with_gyro)["counts"]["backward"] == 19
     assert json.loads(without)["counts"]["backward"] == 0
     assert json.loads(without) == json.loads(
         run_cli(capsys, "analyze", str(write_walk(tmp_path / "a.csv")), "--json")[1]
@@ -88,8 +88,8 @@ def test_traces_above_400_hz_are_resampled(tmp_path: Path, capsys: pytest.Captur
     result = json.loads(out)
     assert result["rate_hz"] == pytest.approx(200.0)
     times = [s["t_s"] for s in result["steps"]]
-    assert len(times) == 10
-    assert np.allclose(times, [1.1 * k for k in range(1, 11)], atol=0.03)
+    assert len(times) == 11
+    assert np.allclose(times, [1.1 * k for k in range(1, 12)], atol=0.03)
 
 
 def test_resampling_removes_what_would_alias_and_keeps_gait() -> None:

@@ -38,10 +38,12 @@ def held_out_score(placement: str, use_gyro: bool) -> Score:
 @pytest.mark.parametrize(
     ("placement", "use_gyro", "f1", "direction", "strike"),
     [
-        ("ankle", False, 0.98, 0.98, 0.78),
-        ("ankle", True, 0.98, 0.98, 0.78),
-        ("shoe", False, 0.98, 0.97, 0.78),
-        ("shoe", True, 0.98, 0.98, 0.95),
+        ("ankle", False, 0.96, 0.99, 0.93),
+        ("ankle", True, 0.96, 0.99, 0.95),
+        # Shoe, accelerometer only: forward toe-first strikes must clear a margin (see the detector), so some of
+        # this walk's are called heel-first (measured 0.86; 0.94 over the random held-out draws).
+        ("shoe", False, 0.98, 0.98, 0.85),
+        ("shoe", True, 0.98, 0.99, 0.99),
     ],
 )
 def test_held_out_walks(placement: str, use_gyro: bool, f1: float, direction: float, strike: float) -> None:
@@ -52,3 +54,24 @@ def test_held_out_walks(placement: str, use_gyro: bool, f1: float, direction: fl
     assert score.direction_accuracy >= direction
     assert score.strike_accuracy is not None
     assert score.strike_accuracy >= strike
+
+
+# Seated foot tapping (heel and toe taps, crossed legs), a car ride and shifting weight: none of it is walking.
+IDLE_SEGMENTS = [
+    Segment(kind="stand", duration_s=3.0),
+    Segment(kind="tap", duration_s=40.0),
+    Segment(kind="vehicle", duration_s=40.0),
+    Segment(kind="shift", duration_s=20.0),
+    Segment(kind="tap", duration_s=40.0),
+]
+
+
+@pytest.mark.parametrize("placement", ["ankle", "shoe"])
+def test_tapping_vehicle_and_shifting_count_nothing(placement: str) -> None:
+    """Taps are rhythmic and land like small steps, a car's bumps are impacts: only the walking gate's swing test
+    (the limb must turn through a real swing) keeps them out. Before that gate these walks gave dozens of contacts."""
+    found = 0
+    for seed in (30001, 30002, 30003):
+        trace = generate_walk(WalkSpec(segments=IDLE_SEGMENTS, placement=placement, rate_hz=100.0, seed=seed))
+        found += len(detect(trace, placement, use_gyro=False).steps)
+    assert found == 0

@@ -21,8 +21,10 @@ API:
   0 for no gyro, ``axes`` maps body x, y, z (forward, left, up) to a signed 1-based chip axis, e.g. ``(-3, 2, 1)``.
   Constructor arguments may be floats (init time only).
 - ``feed(ax, ay, az, gx=0, gy=0, gz=0) -> int``: one sample in raw chip counts; returns how many new events became
-  final. An event is final once its stance has ended, so it arrives up to a stride after its contact; it carries
-  the sample index (0-based count of samples fed) of the contact itself.
+  final. An event is final once its stance has ended (or lasted a second), so it arrives up to a stride after its
+  contact; it carries the sample index (0-based count of samples fed) of the contact itself.
+- ``finish() -> int``: at the end of a recording, the last contact becomes final now (a board streaming on
+  finalizes it once its stance has lasted a second).
 - Counters: ``contacts``, ``backward``, ``toe_first``, ``cadence_spm`` (steps per minute, both feet),
   ``steps_both_feet`` (two steps per contact of the instrumented foot); ``reset_counters()`` zeroes them.
 - Events: ``event_count`` (cumulative), ring arrays ``ev_index``, ``ev_direction`` (``DIR_*``), ``ev_strike``
@@ -37,17 +39,21 @@ How it works (per stride, one foot):
 - At stance onset the contact is the first sample, in the 300 ms before the stance settles, whose impact score
   (how far x and z stand out from their neighbours 20 ms either side) reaches 70% of the largest there: the landing
   transient, not the swing's smooth braking before it.
-- When the stance ends (the next swing is under way) 22 integer features of the stride are measured from the rings:
+- When the stance ends (the next swing is under way) 24 integer features of the stride are measured from the rings:
   foot/shank pitch (tilt-corrected forward acceleration, i.e. the gravity direction) and vertical acceleration in
   windows just before contact, just after it (fixed and stride-relative windows) and just before lift-off, all
   relative to mid-stance; the swing's speed-up/brake score; the pitch rate (gyro) over stance, just after contact,
-  before contact and before lift-off; the swing's activity peak, the impact score, stance and stride lengths.
-- Direction and strike are linear scores of those features (direction: one score's sign; strike: the largest of
-  heel, toe and flat scores), one model per placement and sensor set (accelerometer only / with gyro). The integer
-  weights were fitted offline (softmax regression) on synthetic walks from seeds 0-199 of `anklet synth`; the
-  accelerometer-only strike model does not yet carry over to real shoe recordings (see the README figures).
-- Only walking counts: contacts are held back until three come at consistent stride intervals, then released with
-  their original indices; a gap longer than the slowest stride closes the gate again.
+  before contact and before lift-off; the swing's activity peak, the impact score, stance and stride durations (in
+  centiseconds, the same at every rate), and how far the pitch and the vertical acceleration ranged over the swing.
+- Direction and strike come from `anklet.detect_mlp`: a small integer neural network (one hidden layer) per
+  placement and sensor set (accelerometer only / with gyro) scores direction (its sign) and heel, toe and flat (the
+  largest wins). Ankle models were fitted on synthetic walks (`anklet synth` seeds 0-199); shoe models on those plus
+  the real shoe recordings, whose reported figures come from leave-one-recording-out fits (README).
+- Only walking counts: contacts are held back until three come at consistent stride intervals, at least two of them
+  after a real swing (the pitch ranged over 300 mg at the ankle, 350 mg on the shoe: the limb turned by some 20
+  degrees; a seated tap or a vibrating floor turns it by a few) and a real stance (0.3 s still: a tapping foot is
+  down for less), then released with their original indices; a gap longer than the slowest stride closes the gate
+  again.
 - Mounting tilt: after a second at rest, the gravity direction sets the pitch reference used by the features;
   each stride's own mid-stance is the reference the pitch features are taken against.
 """
@@ -55,6 +61,7 @@ How it works (per stride, one foot):
 from array import array
 
 from anklet.compat import const
+from anklet.detect_mlp import ANKLE_ACC, ANKLE_GYRO, HIDDEN_MAX, SHOE_ACC, SHOE_GYRO, scores
 
 PLACEMENT_ANKLE = const(0)
 PLACEMENT_SHOE = const(1)
@@ -67,141 +74,28 @@ STRIKE_FLAT = const(2)
 _EVENT_RING = const(32)
 _PENDING_MAX = const(8)
 _GATE_CONTACTS = const(3)
+# A walking swing turns the foot or shank through well over 20 degrees: the range of its pitch (the forward component
+# of the low-passed acceleration) over the movement exceeds this; a seated tap or a vibrating floor stays far below.
+_SWING_MIN_ANKLE_MG = const(400)
+_SWING_MIN_SHOE_MG = const(450)
+# ... and a walking foot then stands still for a good part of the stride: even at 130 steps/min its quiet stance lasts
+# over 0.35 s, where a tapping foot is down for a fifth of a second.
+_STANCE_MIN_CS = const(30)
+# A forward stride lands heel first unless its toe score clears this margin (logits in Q14, `anklet.detect_mlp`):
+# calling a heel strike toe-first is the costly mistake, toe-first being the backward-walking sign the counters
+# report. Only the accelerometer-only shoe model uses it: on real shoe recordings (leave-one-recording-out) it cuts
+# heel strikes called toe-first from 13.9% to 7.8%, at the cost of some synthetic forward toe-first strikes.
+_TOE_FORWARD_MARGIN_SHOE_ACC = const(81920)
 _MOVE = const(1)
 _STANCE = const(0)
 # Activity (mg) is clipped so landing impacts do not inflate the stride's activity level.
 _ACT_CLIP = const(1500)
 _QUIET_FLOOR_MG = const(30)
 _I16_MAX = const(32767)
-_N_FEATURES = const(22)
+_N_FEATURES = const(24)
 _FEATURE_CLIP = const(8191)
 # Fixed-point scale of the tilt reference (cosine and sine of the mounting pitch).
 _TILT_Q = const(12)
-
-# Linear models over the stride features (see `_end_stance`), one per placement and sensor set: the direction score
-# (backward when positive), the heel, toe and flat scores (the largest wins), then the four biases. Integer weights
-# fitted by softmax regression on synthetic walks from `anklet synth` seeds 0-199 (both placements); held-out seeds
-# and the real recordings score them (README).
-_ANKLE_ACC = (
-    (3, 3, 44, 70, 20, -1023, 2180, -114, -306, 14, -76, -49, 0, 0, 0, 0, 0, 0, 36, -41, 1457, -331),
-    (341, -708, -2301, 141, 53, 3505, -2014, 144, -207, 351, 559, 310, 0, 0, 0, 0, 0, 0, -487, 85, 265, -770),
-    (-253, 698, 2233, -123, -508, -3061, 1914, -273, -179, -907, -340, -637, 0, 0, 0, 0, 0, 0, 447, 106, 2191, -1705),
-    (-88, 10, 68, -18, 455, -445, 100, 130, 387, 556, -219, 328, 0, 0, 0, 0, 0, 0, 40, -191, -2456, 2475),
-    (-64937, 242795, -184729, -58065),
-)
-_ANKLE_GYRO = (
-    (226, 68, 265, 133, -164, -1026, 2847, -70, -178, 13, 48, 19, -105, -31, -117, -115, -3, -23, 55, -25, 97, 168),
-    (70, -531, -2761, 33, -40, 2076, 1155, -47, -91, 388, 83, 251, -9, 86, 346, 28, 124, -92, -464, 110, 2850, -2023),
-    (
-        542,
-        1006,
-        3338,
-        -69,
-        -585,
-        -2255,
-        165,
-        8,
-        -56,
-        -980,
-        12,
-        -628,
-        -158,
-        -46,
-        -392,
-        15,
-        220,
-        -12,
-        595,
-        139,
-        -3498,
-        224,
-    ),
-    (
-        -612,
-        -475,
-        -577,
-        36,
-        625,
-        180,
-        -1319,
-        39,
-        147,
-        592,
-        -95,
-        377,
-        167,
-        -40,
-        46,
-        -43,
-        -345,
-        104,
-        -131,
-        -249,
-        648,
-        1799,
-    ),
-    (-79838, 257301, 123307, -380607),
-)
-_SHOE_ACC = (
-    (542, -120, 474, 150, -201, 481, -2799, -211, 1114, 150, -66, 15, 0, 0, 0, 0, 0, 0, 36, -35, 1462, -684),
-    (-117, -7, -77, 41, -100, -1718, 141, 47, -236, -87, 51, -133, 0, 0, 0, 0, 0, 0, -48, 43, 344, -762),
-    (12, -80, 281, -28, -28, 3137, -309, -21, 252, 61, 12, -7, 0, 0, 0, 0, 0, 0, 49, -37, -534, 226),
-    (106, 87, -204, -13, 128, -1419, 168, -26, -16, 26, -64, 140, 0, 0, 0, 0, 0, 0, -1, -5, 190, 536),
-    (-2357, 29508, 55167, -84674),
-)
-_SHOE_GYRO = (
-    (557, 129, 181, 280, -209, 760, 416, -312, 888, 195, -44, -15, -275, -44, -204, -120, 13, -22, 85, 9, 3338, -1715),
-    (
-        -588,
-        -260,
-        576,
-        23,
-        -458,
-        -2617,
-        1493,
-        18,
-        -284,
-        7,
-        95,
-        -459,
-        514,
-        163,
-        1207,
-        -144,
-        -64,
-        86,
-        -53,
-        93,
-        1883,
-        -3137,
-    ),
-    (
-        161,
-        -15,
-        -76,
-        13,
-        623,
-        3554,
-        -898,
-        35,
-        -327,
-        -288,
-        -14,
-        -41,
-        -279,
-        -210,
-        -1167,
-        61,
-        155,
-        -100,
-        180,
-        -107,
-        -426,
-        420,
-    ),
-    (426, 275, -500, -36, -165, -937, -596, -53, 612, 281, -81, 499, -235, 47, -40, 83, -91, 13, -127, 13, -1457, 2717),
-    (-67721, 14353, -26457, 12104),
-)
 
 
 def _shift_for(tau_s: float, rate_hz: float) -> int:
@@ -307,7 +201,9 @@ class StepDetector:
         self._w120 = int(0.12 * core_hz + 0.5)
         self._w160 = int(0.16 * core_hz + 0.5)
         self._stride_default_core = int(1.1 * core_hz)
-        self._final_n = int(1.2 * core_hz)
+        # Core samples -> centiseconds (Q8), so the duration features mean the same at every rate.
+        self._cs_q8 = int(25600 / core_hz + 0.5)
+        self._final_n = int(1.0 * core_hz)
         self._rest_n = int(1.0 * core_hz)
         # Stride interval bounds (input samples) for the walking gate.
         self._stride_min = int(0.6 * rate_hz)
@@ -332,15 +228,20 @@ class StepDetector:
 
         self._feat = array("h", bytes(2 * _N_FEATURES))
         if placement == PLACEMENT_SHOE:
-            self._model = _SHOE_GYRO if self._has_gyro else _SHOE_ACC
+            self._model = SHOE_GYRO if self._has_gyro else SHOE_ACC
         else:
-            self._model = _ANKLE_GYRO if self._has_gyro else _ANKLE_ACC
+            self._model = ANKLE_GYRO if self._has_gyro else ANKLE_ACC
+        self._swing_min_mg = _SWING_MIN_SHOE_MG if placement == PLACEMENT_SHOE else _SWING_MIN_ANKLE_MG
+        self._toe_margin = _TOE_FORWARD_MARGIN_SHOE_ACC if placement == PLACEMENT_SHOE and not self._has_gyro else 0
+        self._hidden = array("i", bytes(4 * HIDDEN_MAX))
+        self._scores = array("i", bytes(16))
         self.ev_index = array("i", bytes(4 * _EVENT_RING))
         self.ev_direction = array("b", bytes(_EVENT_RING))
         self.ev_strike = array("b", bytes(_EVENT_RING))
         self._pend_index = array("i", bytes(4 * _PENDING_MAX))
         self._pend_direction = array("b", bytes(_PENDING_MAX))
         self._pend_strike = array("b", bytes(_PENDING_MAX))
+        self._pend_big = array("b", bytes(_PENDING_MAX))
         self.event_count = 0
         self.contacts = 0
         self.backward = 0
@@ -389,12 +290,21 @@ class StepDetector:
         self._open_impact = 0
         self._open_done = False
         self._open_dir_score = 0
+        self._open_swing_range = 0
+        self._open_swing_z = 0
         self._open_move_peak = 0
         self._interval_core = self._stride_default_core
         # Walking gate.
         self._gate_open = False
         self._pend_count = 0
         self._last_final_index = -(1 << 28)
+
+    def finish(self) -> int:
+        """The recording ended: classify the contact still open (its stance cut short) and pass it to the walking
+        gate; returns how many events became final. A board streaming on never needs it."""
+        if not self._open:
+            return 0
+        return self._finalize()
 
     def reset_counters(self) -> None:
         self.contacts = 0
@@ -404,7 +314,8 @@ class StepDetector:
         self.cadence_spm = 0
 
     def state_bytes(self) -> int:
-        arrays = len(self._r_jerk) * 2 * 6 + len(self._feat) * 2 + len(self.ev_index) * 6 + len(self._pend_index) * 6
+        arrays = len(self._r_jerk) * 2 * 6 + len(self._feat) * 2 + len(self.ev_index) * 6 + len(self._pend_index) * 7
+        arrays += len(self._hidden) * 4 + len(self._scores) * 4
         return arrays + 4 * len(self.__dict__)
 
     # ------------------------------------------------------------------------------------------ per-sample path
@@ -544,12 +455,11 @@ class StepDetector:
                         made = self._stance_onset(end)
             else:
                 self._below_n = 0
-        if self._open:
-            # A walk that stops: the last stance never ends with a swing.
-            if not self._open_done and self._phase == _STANCE and t - self._open_t >= self._final_n:
-                self._end_stance(t)
-            if self._open_done and self._phase == _STANCE and t - self._open_t >= self._stride_max_core:
-                made += self._finalize()
+        if self._open and self._phase == _STANCE and t - self._open_t >= self._final_n:
+            # A walk that stops: the last stance never ends with a swing. A second of standing is enough to
+            # classify it (a very slow stride's stance is measured over that second), and the contact is not lost
+            # when the recording ends soon after.
+            made += self._finalize()
         if self._gate_open and self._n - self._last_final_index > self._stride_max and not self._open:
             self._gate_open = False
             self._pend_count = 0
@@ -595,6 +505,7 @@ class StepDetector:
         if contact_t - self._open_t < self._stride_max_core:
             self._interval_core = contact_t - self._open_t
         self._open_dir_score = self._swing_direction_score(contact_t)
+        self._measure_swing(contact_t)
         self._open_done = False
         self._last_contact_t = contact_t
         self._open = True
@@ -655,6 +566,34 @@ class StepDetector:
             late += self._pitch_at(contact_t - k)
             k += 1
         return (early - late) // third
+
+    def _measure_swing(self, contact_t: int) -> None:
+        """How far the limb turned in the movement before this contact: the range of its pitch (tilt-corrected
+        low-passed forward acceleration, mg), and of its low-passed vertical acceleration (mg)."""
+        k = self._move_start
+        lo = self._t - self._ring_mask
+        if k < lo:
+            k = lo
+        mask = self._ring_mask
+        rz = self._r_pz
+        top = -_I16_MAX
+        low = _I16_MAX
+        ztop = -_I16_MAX
+        zlow = _I16_MAX
+        while k < contact_t:
+            v = self._pitch_at(k)
+            if v > top:
+                top = v
+            if v < low:
+                low = v
+            v = rz[k & mask]
+            if v > ztop:
+                ztop = v
+            if v < zlow:
+                zlow = v
+            k += 1
+        self._open_swing_range = top - low if top > low else 0
+        self._open_swing_z = ztop - zlow if ztop > zlow else 0
 
     def _win_mean(self, ring: array, a: int, b: int, pitched: bool) -> int:
         """Mean of ``ring`` over core samples a..b (clamped to what the ring holds); x rotated by the mounting tilt."""
@@ -728,29 +667,24 @@ class StepDetector:
         self._set_feature(17, self._win_mean(rg, c + stride // 100, c + stride // 20, False))
         self._set_feature(18, self._open_move_peak)
         self._set_feature(19, self._open_impact)
-        self._set_feature(20, stance)
-        self._set_feature(21, stride)
-
-    def _score(self, weights: tuple, biases: tuple, which: int) -> int:
-        """One linear score of the stride's features (integer weights fitted offline, see the module docstring)."""
-        feat = self._feat
-        total = biases[which]
-        i = 0
-        while i < _N_FEATURES:
-            total += weights[i] * feat[i]
-            i += 1
-        return total
+        self._set_feature(20, (stance * self._cs_q8) >> 8)
+        self._set_feature(21, (stride * self._cs_q8) >> 8)
+        self._set_feature(22, self._open_swing_range)
+        self._set_feature(23, self._open_swing_z)
 
     def _finalize(self) -> int:
         """Classify the open contact and pass it to the walking gate."""
         self._open = False
         if not self._open_done:
             self._end_stance(self._t - 1)
-        model = self._model
-        direction = DIR_BACKWARD if self._score(model[0], model[4], 0) > 0 else DIR_FORWARD
-        heel = self._score(model[1], model[4], 1)
-        toe = self._score(model[2], model[4], 2)
-        flat = self._score(model[3], model[4], 3)
+        out = self._scores
+        scores(self._model, self._feat, self._hidden, out)
+        direction = DIR_BACKWARD if out[0] > 0 else DIR_FORWARD
+        heel = out[1]
+        toe = out[2]
+        if direction == DIR_FORWARD:
+            toe -= self._toe_margin
+        flat = out[3]
         strike = STRIKE_HEEL
         if toe > heel and toe >= flat:
             strike = STRIKE_TOE
@@ -760,7 +694,8 @@ class StepDetector:
         return self._gate(index, direction, strike)
 
     def _gate(self, index: int, direction: int, strike: int) -> int:
-        """Walking gate: hold contacts until three come at consistent stride intervals, then release them."""
+        """Walking gate: hold contacts until three come at consistent stride intervals, at least two of them after
+        a full swing and a real stance (see `_SWING_MIN_ANKLE_MG`, `_STANCE_MIN_CS`), then release them all."""
         interval = index - self._last_final_index
         self._last_final_index = index
         if interval > self._stride_max or (interval < self._stride_min and not self._gate_open):
@@ -777,14 +712,33 @@ class StepDetector:
                 self._pend_index[0] = self._pend_index[p - 1]
                 self._pend_direction[0] = self._pend_direction[p - 1]
                 self._pend_strike[0] = self._pend_strike[p - 1]
+                self._pend_big[0] = self._pend_big[p - 1]
                 p = 1
         if p == _PENDING_MAX:
             p = 0
         self._pend_index[p] = index
         self._pend_direction[p] = direction
         self._pend_strike[p] = strike
+        big = self._open_swing_range >= self._swing_min_mg and self._feat[20] >= _STANCE_MIN_CS
+        self._pend_big[p] = 1 if big else 0
         self._pend_count = p + 1
         if self._pend_count < _GATE_CONTACTS:
+            return 0
+        big = 0
+        k = 0
+        while k < self._pend_count:
+            big += self._pend_big[k]
+            k += 1
+        if big < _GATE_CONTACTS - 1:
+            # Rhythmic but no swing (taps, a vibrating floor): slide the chain on without releasing it.
+            k = 1
+            while k < self._pend_count:
+                self._pend_index[k - 1] = self._pend_index[k]
+                self._pend_direction[k - 1] = self._pend_direction[k]
+                self._pend_strike[k - 1] = self._pend_strike[k]
+                self._pend_big[k - 1] = self._pend_big[k]
+                k += 1
+            self._pend_count -= 1
             return 0
         self._gate_open = True
         self._update_cadence(interval)

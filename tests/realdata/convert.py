@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -82,7 +83,9 @@ def estimate_body_rotation(
     return np.vstack([forward, left, up])
 
 
-def _labels(n: int, contacts: FloatArray | list[int], scored: npt.NDArray[np.bool_]) -> dict[str, list[str]]:
+def _labels(
+    n: int, contacts: npt.NDArray[np.signedinteger[Any]] | list[int], scored: npt.NDArray[np.bool_]
+) -> dict[str, list[str]]:
     contact = [""] * n
     direction = [""] * n
     strike = [""] * n

@@ -1,7 +1,10 @@
 """The detector on real recordings (../shared/data): forward walking, IMUs on the shoes, mocap/annotated contacts.
 
 The converters (tests/realdata/convert.py) write one body-frame trace per foot; `anklet eval` scores them. Floors
-sit a little under the figures reached (reported in the README) so a regression fails.
+sit a little under the figures reached so a regression fails. The shoe models were fitted on synthetic walks plus
+these very recordings, so direction and strike here are in-sample: a guard, not an accuracy claim. The figures the
+README reports come from leave-one-recording-out fits (each recording scored by a model that never saw it).
+Contact finding (F1) involves no fitting on them.
 """
 
 from __future__ import annotations
@@ -51,20 +54,18 @@ def test_converted_traces_are_body_frame_with_labels(real_traces: Path) -> None:
 def test_shoe_accelerometer_only(real_traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = run_eval(capsys, real_traces, "--no-gyro")
     assert result["references"] == 183
-    assert result["f1"] >= 0.96
-    assert result["precision"] >= 0.96
-    assert result["direction_accuracy"] >= 0.95
-    # Short of the 2% target (README): the accelerometer-only strike model, fitted on synthetic walks, reads many
-    # of these real heel strikes as flat or toe-first. This floor only guards against it getting worse.
-    assert result["heel_called_toe_rate"] <= 0.13
+    assert result["f1"] >= 0.975
+    assert result["precision"] >= 0.97
+    assert result["direction_accuracy"] >= 0.99
+    assert result["heel_called_toe_rate"] <= 0.01
 
 
 def test_shoe_with_gyro(real_traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = run_eval(capsys, real_traces)
-    assert result["f1"] >= 0.96
-    assert result["direction_accuracy"] >= 0.97
-    assert result["strike_accuracy"] >= 0.94
-    assert result["heel_called_toe_rate"] <= 0.02
+    assert result["f1"] >= 0.975
+    assert result["direction_accuracy"] >= 0.99
+    assert result["strike_accuracy"] >= 0.98
+    assert result["heel_called_toe_rate"] <= 0.01
 
 
 def test_half_rate_gives_the_same_contacts(real_traces: Path) -> None:

@@ -117,6 +117,10 @@ def detect(trace: Trace, placement: str = "ankle", *, use_gyro: bool = True, rat
             made = feed(ax, ay, az)
             if made:
                 collect(made)
+    # The recording ended: its last contact is classified now, as a board worn on would do once the wearer stood.
+    made = det.finish()
+    if made:
+        collect(made)
     t_s = trace.t_s
     steps = [
         DetectedStep(

@@ -22,9 +22,12 @@ The physical model, in brief (details in each module's docstring):
   pitched foot. Placements are one stride (speed x stride time) apart and the pelvis glides over each at
   mid-stance, so it moves at the walking speed. The strike sets the foot's attitude at contact (heel: toe up;
   toe: heel up, then the heel rolls down; flat: level).
-- ``impacts``: each landing adds a deceleration pulse whose area is the landing velocity stopped (heel: short and
-  sharp; toe: softer and longer, then a smaller heel-drop; flat: one moderate slap), on the vertical and the walking
-  axis, turned into the sensor's frame with everything else.
+- ``impacts``: each landing adds a deceleration pulse whose area is the landing velocity stopped (heel: a brief
+  heel-strike transient, then the heel pad and sole compress over ~50 ms while the foot turns down at once; toe:
+  softer, then the calf lowers the heel with a soft touch; flat: between), upward and against the walking
+  direction, turned into the sensor's frame with everything else; the foot arrives still falling (the swing path's
+  own braking just before contact is undone), so the ground, not the swing, stops it. Checked against real heel
+  strikes (tests/test_synth_landing.py).
 - ``imu``: specific force ``f = R^T (a - g)`` and angular rate in the sensor frame from the sensor's position
   (second difference at >= 500 Hz) and orientation (yaw, pitch, roll), then the chip: averaging to the output rate,
   mounting tilt, bias, white noise, clipping at the range, quantisation.

@@ -9,7 +9,8 @@ The model, in the sagittal plane of the walker's heading:
   both fixed where the foot was placed (no sliding); its pitch only passes between the two while it lies flat, so
   velocities stay continuous. The ankle joint, then the shank with the sensor, follow up the chain.
 - Swing: the ankle travels from its state at toe-off to its state at the next contact on a quintic path (position,
-  velocity and acceleration matched at both ends, so the accelerometer sees no artificial jumps), lifted by the
+  velocity and acceleration matched at toe-off; position and velocity at contact, where the ground's push makes
+  the acceleration jump), lifted by the
   least smooth bump that keeps the sole, pitched by the joint curves, clear of the ground.
 - Successive foot placements are one stride (speed x stride time) apart; the pelvis glides over each placement at
   mid-stance, so it moves at the walking speed. Backward, placements go the other way, the joint curves play in
@@ -51,7 +52,7 @@ class StrikeStyle:
 def strike_style(direction: str, strike: str, scale: float) -> StrikeStyle:
     if direction == "forward":
         if strike == "heel":
-            return StrikeStyle(16.0 * min(max(scale, 0.5), 1.2), 0.10)
+            return StrikeStyle(16.0 * min(max(scale, 0.5), 1.2), 0.14)
         if strike == "toe":
             return StrikeStyle(-12.0 * min(max(scale, 0.6), 1.2), 0.07)
         return StrikeStyle(0.0, 0.03)
@@ -69,13 +70,16 @@ class ImpactStyle:
     dv_up_m_s: float
     dv_prog_share: float  # horizontal velocity stopped, as a share of the vertical
     duration_s: float
+    approach_s: float  # the foot still falls at dv this long before contact (the path's own braking undone)
 
 
+HEEL_TRANSIENT_SHARE = 0.3
+HEEL_TRANSIENT_S = 0.008
 IMPACTS = {
-    "heel": ImpactStyle(0.28, 0.5, 0.010),
-    "flat": ImpactStyle(0.22, 0.3, 0.018),
-    "toe": ImpactStyle(0.16, 0.4, 0.032),
-    "heel_drop": ImpactStyle(0.09, 0.0, 0.022),
+    "heel": ImpactStyle(0.50, 1.2, 0.050, 0.06),
+    "flat": ImpactStyle(0.40, 0.8, 0.040, 0.06),
+    "toe": ImpactStyle(0.30, 0.6, 0.050, 0.08),
+    "heel_drop": ImpactStyle(0.06, 0.0, 0.040, 0.05),  # the calf lowers the heel: a soft touch
 }
 
 
@@ -180,7 +184,13 @@ class WalkModel:
         # backward, toe-off) on: the contact point only ever passes between heel and ball while the foot is flat.
         in_stride = phase - np.floor(phase)
         u = np.clip(in_stride / self.roll_share, 0.0, 1.0)
-        early = amp * self.contact_pitch_rad * (1.0 - smoothstep(u))
+        # Heel first, the ground pushes behind the ankle and turns the foot at once (angular acceleration from the
+        # first instant), fastest a third of the way, settling flat gently: (1 - u)^3 (1 + 3u). Toe first, the calf
+        # lowers the heel under control: a smooth start.
+        if self.contact_pitch_rad > 0:
+            early = amp * self.contact_pitch_rad * (1.0 - u) ** 3 * (1.0 + 3.0 * u)
+        else:
+            early = amp * self.contact_pitch_rad * (1.0 - smoothstep(u))
         # One-sided, so the foot never rocks back across level while it turns: the pivot switches only when flat.
         knee_rad = math.radians(3.0) * np.maximum(amp, 1e-6)
         lifted = _one_sided(self.lift_sign * foot_chain, knee_rad) * self.lift_sign
@@ -311,6 +321,10 @@ def walk_motion(segment: Segment, ctx: SegmentContext) -> tuple[Motion, float]:
         t_on = model.knot_t_s[1 : n + 1]
         off_p, off_z = _ankle_derivatives(model, t_off, ks, -TIME_EPS_S)
         on_p, on_z = _ankle_derivatives(model, t_on, ks + 1, TIME_EPS_S)
+        # The ground's push starts at contact: acceleration jumps there (the foot turns onto its sole at once), so
+        # the swing arrives matching position and velocity only, not the stance's first acceleration.
+        on_p[2] = 0.0
+        on_z[2] = 0.0
         k = stride_index[swing]
         tau = (in_stride[swing] - s) / (1.0 - s)
         dur = t_on - t_off
@@ -382,7 +396,21 @@ def _add_contacts(motion: Motion, model: WalkModel, placement: str, t_s: FloatAr
             duration_s=style.duration_s * stretch * float(rng.uniform(0.85, 1.15)),
             ring_hz=ring_hz,
             ring_share=0.3,
+            approach_s=style.approach_s,
         )
+        if model.strike == "heel":
+            # The heel strike transient: the hard heel meets the ground before its pad compresses, a brief sharp
+            # spike ahead of the main deceleration (it carries little of the velocity).
+            add_impact(
+                motion.extra_acc_ms2,
+                t_s,
+                start_s=t_contact,
+                dv_up_m_s=HEEL_TRANSIENT_SHARE * dv,
+                dv_prog_m_s=0.0,
+                duration_s=HEEL_TRANSIENT_S,  # carried by bone, not smeared by the soft tissue
+                ring_hz=ring_hz,
+                ring_share=0.3,
+            )
         if model.strike == "toe":
             drop = IMPACTS["heel_drop"]
             t_drop = t_contact + model.roll_share * float(model.stride_times_s[k])
@@ -395,4 +423,5 @@ def _add_contacts(motion: Motion, model: WalkModel, placement: str, t_s: FloatAr
                 duration_s=drop.duration_s * stretch,
                 ring_hz=ring_hz,
                 ring_share=0.2,
+                approach_s=drop.approach_s,
             )

@@ -1,4 +1,4 @@
-"""`anklet demo`: the main job on the bundled walk (see anklet_host.demo)."""
+"""`anklet demo`: the main job end to end on the virtual anklet (see anklet_host.demo)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from pathlib import Path
 from anklet_host.demo import run_demo
 
 NAME = "demo"
-HELP = "run the bundled walk through the firmware detector on MicroPython and on the laptop, and compare"
+HELP = "walk the bundled walk on the virtual anklet: deploy, walk, sync, report; compare device, store and analyze"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=Path("out/demo"), help="folder for the walk and results")
+    parser.add_argument("--out", type=Path, default=Path("out/demo"), help="folder for everything the demo makes")
 
 
 def run(args: argparse.Namespace) -> int:
     summary = run_demo(args.out)
     print(json.dumps(summary))
-    return 0 if summary["device_equals_analyze"] else 1
+    return 0 if summary["agree"] else 1
