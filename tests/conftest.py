@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hypothesis import settings
@@ -22,6 +24,16 @@ IN_CI = os.environ.get("ANKLET_CI") == "1"
 settings.register_profile("dev", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True)
 settings.load_profile("ci" if IN_CI else "dev")
+
+
+T = TypeVar("T")
+
+
+def off_main_thread(func: Callable[..., T], *args: object, timeout_s: float = 300.0) -> T:
+    """Call ``func`` in a worker thread: an ``asyncio.run`` on the main thread would replace (and orphan) the event
+    loop pytest-asyncio keeps there, which then surfaces as an unclosed-loop warning in some later test."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(func, *args).result(timeout=timeout_s)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ joined by a bumble controller served over TCP (how `--via sim` reaches the virtu
 from __future__ import annotations
 
 import io
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,11 @@ from anklet_host.cli.commands.sync import ProgressBar
 from anklet_host.store.db import Store
 from anklet_host.trace import read_trace
 from tests.ble_helpers import ServedAnklet
+from tests.conftest import off_main_thread
 
 
 def main(argv: list[str]) -> int:
-    """The CLI in a worker thread: its asyncio.run must not replace the event loop pytest-asyncio keeps here."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(cli_main, argv).result(timeout=60)
+    return off_main_thread(cli_main, argv, timeout_s=60)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import pytest
 
 from anklet_host.demo import demo_spec, run_demo
 from anklet_host.synth import Segment, WalkSpec
+from tests.conftest import off_main_thread
 
 pytestmark = [pytest.mark.micropython, pytest.mark.slow]
 
@@ -36,7 +37,7 @@ def test_deploy_walk_sync_report_agree_end_to_end(tmp_path: Path) -> None:
         ],
     )
     lines: list[str] = []
-    summary = run_demo(tmp_path / "demo", lines.append, spec=spec)
+    summary = off_main_thread(lambda: run_demo(tmp_path / "demo", lines.append, spec=spec))
     assert summary["agree"], summary
     assert summary["samples_dropped"] == 0
     device, labels = summary["device"], summary["labels"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from anklet_host.sim.board import SimBoard
 from anklet_host.sim.board.ble_bridge import BleBridge, BridgeStats
 from anklet_host.store.db import Store
 from tests.ble_helpers import minute_record
+from tests.conftest import off_main_thread
 from tests.sim_ble_helpers import BOOT_LINE, Counters, VirtualAnklet, ble_address, virtual_anklet
 from tests.sim_console_helpers import mpremote
 
@@ -37,9 +37,7 @@ RECORDS = 40
 
 
 def main(argv: list[str]) -> int:
-    """The CLI in a worker thread: its asyncio.run must not replace the event loop pytest-asyncio keeps here."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(cli_main, argv).result(timeout=60)
+    return off_main_thread(cli_main, argv, timeout_s=60)
 
 
 @pytest.fixture(scope="module")
