@@ -164,7 +164,10 @@ def start(bus, clock):
 
 
 def counts(v, frac):
+    # The converter rounds half away from zero (anklet_host.sim.chips.base.to_counts).
     num, den = frac
+    if v < 0:
+        return -((-2 * v * num + den) // (2 * den))
     return (2 * v * num + den) // (2 * den)
 
 

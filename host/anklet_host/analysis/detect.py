@@ -61,12 +61,12 @@ class Detection:
 
 def to_counts(values: np.ndarray, per_unit: float, counts_per_milli: tuple[int, int]) -> list[list[int]]:
     """Chip counts as the anklet's sensor makes them: the motion resolved to whole mg (or mdps), then scaled by the
-    exact fraction ``counts_per_milli`` and rounded half up, clipped to int16 (as the chip models in
+    exact fraction ``counts_per_milli`` and rounded half away from zero, clipped to int16 (as the chip models in
     ``anklet_host.sim.chips`` do). ``per_unit`` turns ``values`` into mg or mdps. The same walk felt by the virtual
     anklet's chip reaches the detector as the very same integers."""
     milli = np.rint(values * per_unit).astype(np.int64)
     num, den = counts_per_milli
-    counts = (2 * milli * num + den) // (2 * den)
+    counts = np.sign(milli) * ((2 * np.abs(milli) * num + den) // (2 * den))
     return np.clip(counts, -_COUNT_LIMIT, _COUNT_LIMIT).tolist()  # type: ignore[no-any-return]
 
 

@@ -29,8 +29,14 @@ if TYPE_CHECKING:
 
 
 def to_counts(value: float, num: int, den: int, lo: int, hi: int) -> int:
-    """``value * num / den`` rounded half up, clipped to ``lo..hi`` (the converter's saturation)."""
-    q = (2 * value * num + den) // (2 * den) if isinstance(value, int) else round(value * num / den)
+    """``value * num / den`` rounded half away from zero, clipped to ``lo..hi`` (the converter's saturation).
+
+    Symmetric rounding: a motion and its mirror image give opposite counts, so a mounting that flips an axis changes
+    nothing but the sign (and `anklet analyze`, which rounds the same way, sees the board's very integers)."""
+    if isinstance(value, int):
+        q = (2 * value * num + den) // (2 * den) if value >= 0 else -((-2 * value * num + den) // (2 * den))
+    else:
+        q = round(value * num / den)
     if q < lo:
         return lo
     if q > hi:
