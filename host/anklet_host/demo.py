@@ -1,7 +1,7 @@
 """`anklet demo`: the main job, end to end on the virtual anklet, with nothing but this checkout.
 
 1. The bundled walk (``data/demo_walk.json``: 2 minutes forward, 6 minutes backward at a slow treadmill pace, a
-   stop, 2 minutes forward; ankle placement) is generated as a trace.
+   stop, 2 minutes forward, then standing; ankle placement) is generated as a trace.
 2. A virtual anklet starts: the board file's ESP32 with its chip model on I2C, the walk playing on that chip at the
    board's sample rate (faster than real time), its radio on a bumble link served over TCP.
 3. The real `mpremote` deploys the firmware to it (`anklet deploy`), which resets the board into the application.
