@@ -118,3 +118,20 @@ def test_the_virtual_anklet_gets_bytecode_only(tmp_path: Path) -> None:
     result = stage(board, text, Device("webassembly", "JS with Emscripten"), tmp_path / "out")
     assert result.native_files == ()
     assert all(_arch(p) == 0 for p in (tmp_path / "out").rglob("*.mpy"))
+
+
+@pytest.mark.micropython
+def test_a_board_file_naming_the_wrong_chip_stops_the_real_firmware_with_one_clear_line(tmp_path: Path) -> None:
+    # The board file says MPU6050; the simulated board carries an LIS3DH at 0x18 instead (nothing at 0x68).
+    spec = BoardSpec.from_board_file(json.loads((BOARDS_DIR / f"{BOARD}.json").read_text()), chip="lis3dh")
+    with running_board(tmp_path / "flash", spec) as sim:
+        assert sim.pty_path is not None
+        with pytest.raises(AnkletError, match=r"stopped at boot: .*MPU6050") as info:
+            deploy(BOARD, sim.pty_path, build_dir=tmp_path / "build", log=lambda _: None)
+        console = sim.board.transcript().decode(errors="replace")
+    assert "\n" not in str(info.value)
+    last_boot = console.rsplit("MicroPython v", 1)[-1]  # mpremote's own file probing earlier prints tracebacks
+    [line] = [ln for ln in last_boot.splitlines() if ln.startswith("anklet: ")]
+    assert "MPU6050" in line
+    assert "0x68" in line
+    assert "Traceback" not in last_boot
