@@ -31,7 +31,9 @@ def portable_modules() -> list[str]:
     return names
 
 
-SCENARIOS = sorted(SCENARIO_DIR.glob("*.py"))
+SCENARIOS = sorted(p for p in SCENARIO_DIR.glob("*.py") if not p.name.startswith("_"))
+# Helpers the scenarios import (``tests/portable/_*.py``), placed beside the firmware in the VM.
+HELPERS = {f"/{p.name}": p.read_text() for p in SCENARIO_DIR.glob("_*.py")}
 
 
 def test_every_portable_module_has_a_scenario() -> None:
@@ -43,6 +45,6 @@ def test_every_portable_module_has_a_scenario() -> None:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.stem for s in SCENARIOS])
 def test_module_behaves_the_same_under_cpython_and_micropython(scenario: Path, upy: MicroPython) -> None:
     code = scenario.read_text()
-    expected = run_cpython(code)
+    expected = run_cpython(f"import sys; sys.path.append({str(SCENARIO_DIR)!r})\n" + code)
     assert expected.strip(), "a scenario must print what it checks"
-    assert upy.run(code) == expected
+    assert upy.run(code, files=dict(HELPERS)) == expected
