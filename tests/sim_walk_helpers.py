@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from anklet_host.sim.chips import model_for
 from anklet_host.sim.chips.sources import WalkFileSource
 from anklet_host.sim.clock import VirtualClock
 from anklet_host.sim.i2c import I2C
-from anklet_host.sim.walkfeed import WalkFile, encode_walk
+from anklet_host.sim.walkfeed import WALK_FILE_NAME, WalkFile, WalkResume, decode_walk, encode_walk, feed_dir
 
 # The firmware's defaults (anklet.app.settings.DEFAULTS) that shape the sensor and the detector.
 RATE_HZ = 100
@@ -132,16 +133,28 @@ class SimRun:
         return (end["produced"] - first["produced"]) / wall_s, (end["elapsed_ms"] - first["elapsed_ms"]) / 1000 / wall_s
 
 
-def play_in_sim(flash: Path, spec: BoardSpec, *, speed: int, timeout_s: float = 30.0) -> SimRun:
+def play_in_sim(
+    flash: Path,
+    spec: BoardSpec,
+    *,
+    speed: int,
+    timeout_s: float = 30.0,
+    on_walk: Callable[[SimBoard, dict[str, Any]], None] | None = None,
+) -> SimRun:
     """Boot the board (firmware and walk already in ``flash``), wait until the walk has played and the firmware had
-    time to save its counters, then read /state.bin from the flash folder."""
+    time to save its counters, then read /state.bin from the flash folder. ``on_walk`` sees every walk event (with
+    the board, to act on it); the walk goes on across resets (`WalkResume`), as the user's does."""
     events: list[dict[str, Any]] = []
     board = SimBoard(flash, spec, speed=speed)
+    board.on_event(WalkResume(flash, decode_walk((feed_dir(flash) / WALK_FILE_NAME).read_bytes())))
 
     def on_event(event: dict[str, Any]) -> None:
         if event.get("ev") == "walk":
             event["wall_s"] = time.monotonic()
+            event["boot"] = board.boots
             events.append(event)
+            if on_walk is not None:
+                on_walk(board, event)
 
     board.on_event(on_event)
     started = time.monotonic()

@@ -7,8 +7,10 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,6 +23,7 @@ from anklet_host.cli import main
 from anklet_host.deploy import load_board
 from anklet_host.errors import InputError
 from anklet_host.paths import PROJECT_ROOT
+from anklet_host.sim.board import SimBoard
 from anklet_host.sim.chips import model_for
 from anklet_host.sim.chips.sources import (
     GYRO_LIMIT_MDPS,
@@ -314,6 +317,41 @@ def test_the_firmware_counts_a_generated_walk_in_the_sim(short_walk: Trace, tmp_
 @pytest.mark.micropython
 def test_the_firmware_counts_an_interpolated_walk_on_a_104_hz_chip(tmp_path: Path) -> None:
     _play(HUZZAH, _trace("forward:15s,backward:15s@0.3m/s,stand:2s", seed=5), tmp_path)
+
+
+@pytest.mark.micropython
+def test_a_reset_part_way_through_a_walk_does_not_play_it_again(tmp_path: Path) -> None:
+    """The EN button pressed 68 s into a walk, after the firmware saved its counters (at about 61 s of board time):
+    the walker goes on, so the next boot's sensor resumes the walk about a second later instead of from its start.
+    Played again from the start, the walk's first 61 s would be counted twice (on top of the restored counters)."""
+    board, staged = stage_firmware(GY521, tmp_path.parent / f"staged-{GY521}")
+    trace = _trace("forward:40s,backward:35s@0.4m/s,stand:3s", seed=8)
+    walk = walk_from_trace(trace, board.axes_for(False))
+    flash = fresh_flash(staged, tmp_path / "flash")
+    install_walk(flash, walk)
+    reset_at_record = 68 * walk.rate_hz
+    pressed: list[int] = []
+
+    def press_reset(sim: SimBoard, event: dict[str, Any]) -> None:
+        if not pressed and event["record"] >= reset_at_record:
+            pressed.append(event["record"])
+            threading.Thread(target=sim.reset, daemon=True).start()
+
+    run = play_in_sim(flash, spec_for(board), speed=SPEED, timeout_s=90, on_walk=press_reset)
+    assert run.transcript.count(f"board={GY521}") == 2, run.transcript[-800:]
+    first = [e["record"] for e in run.walk_events if e["boot"] == 1 and e["record"] >= 0]
+    second = [e["record"] for e in run.walk_events if e["boot"] == 2 and e["record"] >= 0]
+    assert first[-1] >= pressed[0] >= reset_at_record
+    # The second boot resumed a second after the last record the first one reported (its first report comes within
+    # a second of board time), and played to the end.
+    assert first[-1] + walk.rate_hz <= second[0] <= first[-1] + 3 * walk.rate_hz
+    assert run.last["finished"]
+    assert run.last["record"] == len(walk) - 1
+    analyzed = detect(trace, "ankle")
+    # Contacts the firmware had not saved when the reset came (61 s to 68 s) and the second of walking the reboot
+    # missed are lost; nothing is counted twice.
+    assert analyzed.contacts - 12 <= run.counts.contacts <= analyzed.contacts
+    assert analyzed.backward - 12 <= run.counts.backward <= analyzed.backward
 
 
 # -------------------------------------------------------------------------------------------------- the CLI

@@ -32,7 +32,7 @@ from anklet_host.deploy import deploy, load_board
 from anklet_host.errors import AnkletError
 from anklet_host.sim.board import BoardSpec, SimBoard, SimConsole
 from anklet_host.sim.board.ble_bridge import BleBridge
-from anklet_host.sim.walkfeed import install_walk, walk_from_trace
+from anklet_host.sim.walkfeed import WalkResume, install_walk, walk_from_trace
 from anklet_host.store.db import Store
 from anklet_host.synth import WalkSpec, generate_walk
 from anklet_host.trace import Trace, write_trace
@@ -154,9 +154,11 @@ def run_demo(
 
     board, _ = load_board(BOARD)
     flash = out_dir / "flash"
-    install_walk(flash, walk_from_trace(trace, board.axes))
+    walk = walk_from_trace(trace, board.axes)
+    install_walk(flash, walk)
     watcher = WalkWatcher()
     sim_board = SimBoard(flash, BoardSpec.from_board_file(board.to_dict()), speed=speed)
+    sim_board.on_event(WalkResume(flash, walk))
     sim_board.on_event(watcher)
     db = out_dir / "anklet.sqlite3"
     chart = out_dir / "report.html"

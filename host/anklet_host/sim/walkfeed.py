@@ -161,11 +161,55 @@ def install_walk(flash_dir: Path, walk: WalkFile, *, pace: bool = True, start_re
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(encode_walk(walk))
         tmp.replace(path)
-        options = {"pace": pace, "start_record": start_record}
-        (folder / WALK_OPTIONS_NAME).write_text(json.dumps(options) + "\n")
     except OSError as exc:
         raise InputError(f"{folder}: cannot write the walk: {exc.strerror or exc}") from None
+    write_walk_options(flash_dir, pace=pace, start_record=start_record)
     return path
+
+
+def write_walk_options(flash_dir: Path, *, pace: bool, start_record: int) -> None:
+    """The options the VM reads with the walk at each boot (``walk.json``), replaced whole."""
+    folder = feed_dir(flash_dir)
+    path = folder / WALK_OPTIONS_NAME
+    tmp = path.with_suffix(".tmp")
+    try:
+        tmp.write_text(json.dumps({"pace": pace, "start_record": start_record}) + "\n")
+        tmp.replace(path)
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot write the walk's options: {exc.strerror or exc}") from None
+
+
+class WalkResume:
+    """Keeps a walk going across the board's resets, as the world does: give it to ``SimBoard.on_event``.
+
+    Each boot of the virtual board starts its sensor afresh; without this, a reset (the EN button, the watchdog, a
+    power cut) part way through would play the walk again from its start and the anklet would count its steps twice.
+    The VM reports the walk record it has reached once a second of board time; when a boot ends, the next one resumes
+    one second (``rate_hz`` records) later: the reporting granularity, and about what an ESP32 takes to boot
+    MicroPython again, so the reboot misses a second of walking rather than counting any of it twice.
+    """
+
+    def __init__(self, flash_dir: Path, walk: WalkFile, *, pace: bool = True) -> None:
+        self.flash_dir = Path(flash_dir)
+        self.count = len(walk)
+        self.rate_hz = walk.rate_hz
+        self.pace = pace
+        self.start_record = 0
+        self._reached = -1  # the record this boot's sensor has reached, -1 before its walk started
+
+    def __call__(self, event: dict[str, object]) -> None:
+        kind = event.get("ev")
+        if kind == "walk":
+            record = event.get("record")
+            if event.get("finished"):
+                self._reached = self.count
+            elif isinstance(record, int) and record >= 0:  # -1: still standing in the lead-in
+                self._reached = max(self._reached, record)
+        elif kind == "off" and self._reached >= 0:
+            # Called between boots, before the next one copies the flash folder in.
+            self.start_record = min(self.count, self._reached + self.rate_hz)
+            self._reached = -1
+            write_walk_options(self.flash_dir, pace=self.pace, start_record=self.start_record)
 
 
 def remove_walk(flash_dir: Path) -> None:

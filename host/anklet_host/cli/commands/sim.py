@@ -24,7 +24,7 @@ from anklet_host.errors import InputError
 from anklet_host.paths import PROJECT_ROOT
 from anklet_host.sim.board import BoardSpec, SimBoard, SimConsole
 from anklet_host.sim.board.ble_bridge import BleBridge
-from anklet_host.sim.walkfeed import WalkFile, install_walk, remove_walk, walk_from_trace
+from anklet_host.sim.walkfeed import WalkFile, WalkResume, install_walk, remove_walk, walk_from_trace
 from anklet_host.synth import WalkSpec, generate_walk, parse_walk_shorthand
 from anklet_host.trace import Trace, read_trace
 
@@ -97,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     board_sim = SimBoard(args.flash, spec, speed=args.speed)
     if walk is not None:
+        board_sim.on_event(WalkResume(args.flash, walk, pace=not args.no_pace))
         board_sim.on_event(_WalkReport())
     with (
         SimConsole(board_sim, pty=not args.no_pty, socket_port=args.socket) as sim,

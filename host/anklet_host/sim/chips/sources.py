@@ -140,7 +140,8 @@ class WalkFileSource:
     seconds, linearly interpolated between records for a chip whose data rate differs from the file's (1/128 steps),
     then standing still for good. Only ``chunk_records`` records are in memory, so an hour-long walk plays in a few
     KiB of RAM. `sample` allocates nothing (integers only, a preallocated buffer, ``readinto``), so the firmware's
-    heap-locked sampling path can read the chip while it plays. ``start_record`` resumes a walk part way through.
+    heap-locked sampling path can read the chip while it plays. ``start_record`` resumes a walk part way through
+    (after a reset of the board: the walker did not go back to the start), straight away, without the lead-in.
     """
 
     def __init__(self, stream: "WalkStream", chunk_records: int = 256, start_record: int = 0) -> None:
@@ -149,7 +150,7 @@ class WalkFileSource:
         self.count = count
         self.has_gyro = gyro
         self.rest_mg = rest_mg
-        self.lead_in_us = lead_in_ms * 1000
+        self.lead_in_us = lead_in_ms * 1000 if start_record == 0 else 0
         self.values: list[float] = [rest_mg[0], rest_mg[1], rest_mg[2], 0, 0, 0]
         # Progress for the host: the record last served (-1 before the walk), whether the walk has ended.
         self.record = -1
