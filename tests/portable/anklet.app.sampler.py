@@ -40,3 +40,35 @@ for _ in range(80):
         taken.append(det.ev_index[slot])
         slot = s.take_event()
 print(s.samples_total, s.batches, det.contacts, len(taken), taken == sorted(taken), s.pending_events())
+
+
+class Raw:
+    """The raw stream's consumer: what `anklet record` receives (body frame, counts, micro-g per count)."""
+
+    def __init__(self):
+        self.raw_enabled = False
+        self.got = []
+
+    def add_raw(self, x, y, z, scale_ug):
+        self.got.append((x, y, z, scale_ug))
+
+
+class Extremes(Batches):
+    def read_fifo(self):
+        for k, (x, y, z) in enumerate(((1, 2, 3), (-32768, 32767, 0), (100, -100, -32768))):
+            self.samples[3 * k] = x
+            self.samples[3 * k + 1] = y
+            self.samples[3 * k + 2] = z
+        return 3
+
+
+raw = Raw()
+s = Sampler(Extremes(), StepDetector(rate_hz=100, accel_lsb_per_g=2048))
+# Chip -y forward, chip +z left, chip -x up (the board file's mounting): int16 -32768 flipped saturates at 32767.
+s.stream_raw(raw, (-2, 3, -1), 2048)
+s.drain()
+raw.raw_enabled = True
+s.drain()
+raw.raw_enabled = False
+s.drain()
+print(s.samples_total, raw.got)

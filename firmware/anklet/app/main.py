@@ -280,6 +280,7 @@ class App:
             on_clock=self._on_clock,
             device_time=self.clock.device_time,
         )
+        self.sampler.stream_raw(self.ble, self.board.axes_for(s["left_leg"]), self.sensor.accel_lsb_per_g)
 
     def _on_settings(self, rate_hz, placement, goal_min, auto_start):
         changed = self.settings.update(

@@ -3,7 +3,8 @@
 The sensor's own data rate and FIFO set the sample timing (pin interrupts on the ESP32 are soft and can be late by
 milliseconds; a batch read absorbs that). `drain()` allocates nothing: the driver decodes into a preallocated
 ``array('h')`` of interleaved samples and the detector works in integers, which `tests/test_sampler.py` proves under
-MicroPython with ``micropython.heap_lock()``.
+MicroPython with ``micropython.heap_lock()``. While the laptop records (`anklet record`), every sample also goes, in
+the body frame, to the BLE raw stream (`stream_raw`), allocation-free too.
 """
 
 
@@ -20,6 +21,19 @@ class Sampler:
         self.samples_total = 0
         self.batches = 0
         self._events_seen = detector.event_count
+        self._raw = None
+
+    def stream_raw(self, sink, axes, accel_lsb_per_g):
+        """Also hand every sample to ``sink.add_raw(x, y, z, scale_ug)`` (body frame, counts) while
+        ``sink.raw_enabled``; ``axes`` maps body x, y, z to signed 1-based chip axes (the board file's mounting)."""
+        self._raw_ix = abs(axes[0]) - 1
+        self._raw_iy = abs(axes[1]) - 1
+        self._raw_iz = abs(axes[2]) - 1
+        self._raw_nx = axes[0] < 0
+        self._raw_ny = axes[1] < 0
+        self._raw_nz = axes[2] < 0
+        self._raw_scale_ug = int(1000000 / accel_lsb_per_g + 0.5)
+        self._raw = sink
 
     def drain(self):
         """Read one FIFO batch and feed it; returns how many samples were processed."""
@@ -40,9 +54,28 @@ class Sampler:
             while i < end:
                 det.feed(buf[i], buf[i + 1], buf[i + 2], 0, 0, 0)
                 i += 3
+        raw = self._raw
+        if raw is not None and raw.raw_enabled:
+            self._send_raw(raw, buf, n * (6 if self.sensor.has_gyro else 3), 6 if self.sensor.has_gyro else 3)
         self.samples_total += n
         self.batches += 1
         return n
+
+    def _send_raw(self, raw, buf, end, stride):
+        scale_ug = self._raw_scale_ug
+        i = 0
+        while i < end:
+            x = buf[i + self._raw_ix]
+            if self._raw_nx:
+                x = -x if x > -32768 else 32767  # int16: -(-32768) does not fit
+            y = buf[i + self._raw_iy]
+            if self._raw_ny:
+                y = -y if y > -32768 else 32767
+            z = buf[i + self._raw_iz]
+            if self._raw_nz:
+                z = -z if z > -32768 else 32767
+            raw.add_raw(x, y, z, scale_ug)
+            i += stride
 
     def pending_events(self):
         """How many contact events the detector has finalised since the last `take_event`."""
