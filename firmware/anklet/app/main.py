@@ -158,24 +158,30 @@ class App:
             now = self.clock.uptime_ms()
             a.tick(now)
             st = self.state
-            if (st.contacts, st.backward, st.toe_first, st.session_active) != (
-                a.contacts,
-                a.backward,
-                a.toe_first,
-                1 if a.in_session else 0,
-            ):
-                st.contacts = a.contacts
-                st.backward = a.backward
-                st.toe_first = a.toe_first
-                st.forward = a.contacts - a.backward
-                st.active_s = a.active_ms_today // 1000
-                st.session_active = 1 if a.in_session else 0
-                st.mark_dirty()
+            self._copy_to_state()
             st.maybe_save(ticks_ms())
             if self.ble is not None:
                 self.ble.send_live(
                     a.contacts, a.backward, a.toe_first, a.steps(), a.cadence_spm, a.active_ms_today // 1000, a.state()
                 )
+
+    def _copy_to_state(self):
+        """Bring the persisted state up to the day's counters and session (marked for saving if they changed)."""
+        a = self.activity
+        st = self.state
+        if (st.contacts, st.backward, st.toe_first, st.session_active) != (
+            a.contacts,
+            a.backward,
+            a.toe_first,
+            1 if a.in_session else 0,
+        ):
+            st.contacts = a.contacts
+            st.backward = a.backward
+            st.toe_first = a.toe_first
+            st.forward = a.contacts - a.backward
+            st.active_s = a.active_ms_today // 1000
+            st.session_active = 1 if a.in_session else 0
+            st.mark_dirty()
 
     async def button_task(self):
         b = self.board
@@ -192,7 +198,8 @@ class App:
                     self.activity.stop_session(now)
                 else:
                     self.activity.start_session(now)
-                self.state.mark_dirty()
+                # Saved at once, session flag included: a session the user started must survive a power cut.
+                self._copy_to_state()
                 self.state.maybe_save(ticks_ms(), force=True)
             elif g == GESTURE_LONG:
                 self.activity.reset_today()
@@ -251,6 +258,7 @@ class App:
         import esp32
 
         self.activity.flush()
+        self._copy_to_state()
         self.state.maybe_save(ticks_ms(), force=True)
         self.log.close()
         self.sensor.wake_on_motion(MOTION_WAKE_MG)

@@ -55,7 +55,8 @@ def write(pin, value):
     value = 1 if value else 0
     if out_levels.get(pin) != value:
         out_levels[pin] = value
-        _simboard.emit({"ev": "pin", "pin": pin, "level": value})
+        # With the board's time, so a host can read patterns (the status LED's blinks) at any --speed.
+        _simboard.emit({"ev": "pin", "pin": pin, "level": value, "t_ms": time.ticks_ms()})
 
 
 def sync_clocks(poll=False):
