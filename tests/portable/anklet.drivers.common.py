@@ -1,5 +1,5 @@
 # Shared driver pieces: rate/range choice, sign extension, prefix views, the lost-sample estimate, errors.
-from anklet.drivers.common import SensorBase, SensorError, pick_at_least, prefix_views, sign16
+from anklet.drivers.common import SensorBase, SensorError, clamp, pick_at_least, prefix_views, refuse_gyro, sign16
 
 print(pick_at_least((1, 10, 25, 50, 100), 30), pick_at_least((1, 10, 25, 50, 100), 100), pick_at_least((1, 10), 99))
 print(sign16(0x7FFF), sign16(0x8000), sign16(0xFFFF))
@@ -36,5 +36,11 @@ base.i2c.fail = 5
 print(base.burst(0x10, buf), base.failed_reads, base.last_errno)
 try:
     base.write_reg(0x20, 1)
+except SensorError as e:
+    print(e)
+print(clamp(0, 1, 31), clamp(16, 1, 31), clamp(99, 1, 31))
+refuse_gyro("LIS3DH", 0)
+try:
+    refuse_gyro("LIS3DH", 2000)
 except SensorError as e:
     print(e)

@@ -12,7 +12,7 @@ batch is one transfer per sample, each into its own preallocated slice of the ba
 """
 
 from anklet.compat import const
-from anklet.drivers.common import SensorBase, SensorError, pick_at_least
+from anklet.drivers.common import SensorBase, clamp, pick_at_least, refuse_gyro
 
 _DEVID = const(0x00)
 _THRESH_ACT = const(0x24)
@@ -63,11 +63,9 @@ class ADXL345(SensorBase):
         retries=2,
         clock_ms=None,
     ):
-        if batch_samples > _FIFO_DEPTH:
-            batch_samples = _FIFO_DEPTH
+        batch_samples = clamp(batch_samples, 1, _FIFO_DEPTH)
         super().__init__(i2c, address, False, batch_samples, retries, clock_ms)
-        if gyro_dps:
-            raise SensorError("ADXL345 has no gyroscope; set gyro_dps to 0")
+        refuse_gyro("ADXL345", gyro_dps)
         self.check_identity(_DEVID, "DEVID", (DEVID_VALUE,))
         i = pick_at_least(RATES_HZ, rate_hz)
         self._rate_code = _RATE_CODES[i]
@@ -77,11 +75,7 @@ class ADXL345(SensorBase):
         self.range_g = RANGES_G[j]
         self.accel_lsb_per_g = LSB_PER_G
         self.gyro_lsb_per_dps = 0
-        if watermark < 1:
-            watermark = 1
-        if watermark > 31:
-            watermark = 31
-        self.watermark = watermark
+        self.watermark = clamp(watermark, 1, 31)
         self.int_pin = int_pin
         self.int_active_high = int_active_high
         self._raw = bytearray(6 * batch_samples)

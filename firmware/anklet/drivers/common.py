@@ -34,6 +34,21 @@ def pick_at_least(options, requested):
     return len(options) - 1
 
 
+def clamp(value, low, high):
+    """``value`` kept within ``low``..``high``: driver options (batch, watermark) a caller may overstate."""
+    if value < low:
+        return low
+    if value > high:
+        return high
+    return value
+
+
+def refuse_gyro(chip, gyro_dps):
+    """Accelerometer-only chips: asking one for a gyroscope is a board-file mistake, said in one line."""
+    if gyro_dps:
+        raise SensorError("%s has no gyroscope; set gyro_dps to 0" % chip)
+
+
 def prefix_views(buf, unit, count):
     """Views of the first k*unit bytes of ``buf`` for k = 0..count, made once: slicing a memoryview allocates."""
     mv = memoryview(buf)

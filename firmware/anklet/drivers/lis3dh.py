@@ -14,7 +14,7 @@ Example::
 """
 
 from anklet.compat import const
-from anklet.drivers.common import SensorBase, SensorError, pick_at_least, prefix_views
+from anklet.drivers.common import SensorBase, SensorError, clamp, pick_at_least, prefix_views, refuse_gyro
 
 _WHO_AM_I = const(0x0F)
 _CTRL_REG1 = const(0x20)
@@ -76,11 +76,9 @@ class LIS3DH(SensorBase):
         retries=2,
         clock_ms=None,
     ):
-        if batch_samples > _FIFO_DEPTH:
-            batch_samples = _FIFO_DEPTH
+        batch_samples = clamp(batch_samples, 1, _FIFO_DEPTH)
         super().__init__(i2c, address, False, batch_samples, retries, clock_ms)
-        if gyro_dps:
-            raise SensorError("LIS3DH has no gyroscope; set gyro_dps to 0")
+        refuse_gyro("LIS3DH", gyro_dps)
         if int_pin != 1:
             raise SensorError("LIS3DH routes its FIFO watermark to INT1 only; the board file names INT%d" % int_pin)
         self.check_identity(_WHO_AM_I, "WHO_AM_I", (WHO_AM_I_VALUE,))
@@ -93,11 +91,7 @@ class LIS3DH(SensorBase):
         self.accel_lsb_per_g = LSB_PER_G[j]
         self.gyro_lsb_per_dps = 0
         # The watermark flag rises at FSS >= FTH; FTH is 5 bits.
-        if watermark < 1:
-            watermark = 1
-        if watermark > _FIFO_DEPTH - 1:
-            watermark = _FIFO_DEPTH - 1
-        self.watermark = watermark
+        self.watermark = clamp(watermark, 1, _FIFO_DEPTH - 1)
         self.int_pin = 1
         self.int_active_high = int_active_high
         self._raw = bytearray(6 * batch_samples)

@@ -19,7 +19,7 @@ The FIFOs differ:
 """
 
 from anklet.compat import const
-from anklet.drivers.common import SensorBase, pick_at_least, prefix_views
+from anklet.drivers.common import SensorBase, clamp, pick_at_least, prefix_views
 
 _INT1_CTRL = const(0x0D)
 _INT2_CTRL = const(0x0E)
@@ -111,11 +111,7 @@ class _LSM6DSBase(SensorBase):
             self._fs_g = 0
             self.gyro_dps = 0
             self.gyro_lsb_per_dps = 0
-        if watermark < 1:
-            watermark = 1
-        if watermark > batch_samples:
-            watermark = batch_samples
-        self.watermark = watermark
+        self.watermark = clamp(watermark, 1, batch_samples)
         self.int_pin = int_pin
         self.int_active_high = int_active_high
         self._status = bytearray(4)

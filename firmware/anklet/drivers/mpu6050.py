@@ -17,7 +17,7 @@ The families differ where it matters for batching:
 """
 
 from anklet.compat import const
-from anklet.drivers.common import SensorBase, pick_at_least, prefix_views
+from anklet.drivers.common import SensorBase, clamp, pick_at_least, prefix_views
 
 _SMPLRT_DIV = const(0x19)
 _CONFIG = const(0x1A)
@@ -119,11 +119,7 @@ class _MPUBase(SensorBase):
         limit = _FIFO_BYTES // self.packet_bytes
         if self.capacity > limit:
             self.capacity = limit
-        if watermark < 1:
-            watermark = 1
-        if watermark > self.capacity:
-            watermark = self.capacity
-        self.watermark = watermark
+        self.watermark = clamp(watermark, 1, self.capacity)
         self.int_pin = int_pin
         self.int_active_high = int_active_high
         self._raw = bytearray(self.packet_bytes * self.capacity)
