@@ -96,7 +96,7 @@ class ServedAnklet:
         radio = LocalRadio()
         self.anklet = await start_firmware_anklet(radio, str(self.log_folder))
         fill_log(self.anklet, self.records)
-        sock = socket.socket()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio turns Nagle off
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         server = await serve_controller(radio, sock)

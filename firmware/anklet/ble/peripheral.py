@@ -218,11 +218,13 @@ class Peripheral:
         if self._time_written:
             self._time_written = False
             self._apply_time()
-        if self._conn < 0:
-            return False
+        # Applied even when the link has just dropped: the host saw its writes accepted.
+        self.sync.apply_ack()
         clock = self.sync.take_clock()
         if clock > 0 and self._on_clock is not None:
             self._on_clock(clock)
+        if self._conn < 0:
+            return False
         if self._steps_count and ticks_diff(ticks_ms(), self._steps_base_ms) >= _STEPS_FLUSH_MS:
             self._flush_steps()
         self.sync.pump()

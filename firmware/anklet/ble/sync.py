@@ -29,6 +29,10 @@ class SyncServer:
         self._device_time = device_time  # () -> (boot_id, uptime_s, wall_s), for OP_TIME
         self.bad_commands = 0
         self.records_sent = 0
+        # Commands whose effect must outlive the link: an acknowledgement or a clock the host sent just before the
+        # link dropped is still applied (the host counts it done), so `reset` keeps them.
+        self._ack_to = -1
+        self._clock = 0
         self.reset()
 
     def reset(self):
@@ -38,8 +42,6 @@ class SyncServer:
         self._limit = packets.DEFAULT_PAYLOAD
         self._want_status = False
         self._want_time = False
-        self._ack_to = -1
-        self._clock = 0
 
     def busy(self):
         return self._sending or self._want_status or self._want_time or self._ack_to >= 0
@@ -71,13 +73,17 @@ class SyncServer:
         self._clock = 0
         return clock
 
+    def apply_ack(self):
+        """Record in the flash log the acknowledgement received (connected or not: the host has stored them)."""
+        if self._ack_to >= 0:
+            self._log.ack(self._ack_to)
+            self._ack_to = -1
+
     def pump(self):
         """Queue what was asked, as far as the notify queue has room."""
         log = self._log
         q = self._queue
-        if self._ack_to >= 0:
-            log.ack(self._ack_to)
-            self._ack_to = -1
+        self.apply_ack()
         if self._want_status:
             buf = q.reserve()
             if buf is None:

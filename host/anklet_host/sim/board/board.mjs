@@ -13,6 +13,12 @@
 // The flash: the host folder is copied into MEMFS at /flash when the board boots; every file closed after writing,
 // every mkdir/unlink/rmdir/rename is written straight back to the host folder (file contents by write-and-rename,
 // so a power cut leaves either the old or the new file, as LittleFS does).
+//
+// Fault injection (a host event {"op": "flash_fault", "fault": {"path_suffix", "keep_bytes"}} or cfg.flash_fault): the
+// next commit of a file whose path ends with path_suffix is torn, as raw flash is when power fails while it is being
+// programmed, and the power goes: the host file gets the new content up to keep_bytes past its first changed byte and
+// the old content after that (an append keeps the old bytes plus keep_bytes of the new ones), then this boot ends as
+// a power cut ({"ev": "power_cut", ...}). Worse than LittleFS, which would leave the old or the new file whole.
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync,
   statSync, unlinkSync, writeSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -68,6 +74,7 @@ function emit(event) {
 // ------------------------------------------------------------------------------------------------ frames from Python
 const consoleIn = []; // bytes waiting for the REPL
 const hostEvents = []; // JSON events waiting for the VM
+let flashFault = cfg.flash_fault || null; // a torn write armed by the supervisor: see the top of this file
 let inBuf = Buffer.alloc(0);
 let busy = false; // true while Python code runs (main.py, a raw-REPL command): Ctrl-C then interrupts it
 let interruptPending = false;
@@ -108,7 +115,10 @@ function pump() {
         }
       }
     } else if (kind === "j") {
-      hostEvents.push(payload.toString("utf8"));
+      const text = payload.toString("utf8");
+      const event = JSON.parse(text);
+      if (event.op === "flash_fault") flashFault = event.fault;
+      else hostEvents.push(text);
     }
   }
   if (got) emit({ ev: "rx" });
@@ -176,11 +186,40 @@ function hostPathOfParent(path) {
   }
   return hostParent === null ? null : join(hostParent, vmPath.slice(slash + 1));
 }
+function tornImage(oldData, newData, keepBytes) {
+  // Flash is programmed from the first byte that changes on; the power went after keepBytes of them.
+  let same = 0;
+  const common = Math.min(oldData.length, newData.length);
+  while (same < common && oldData[same] === newData[same]) same++;
+  const cut = Math.min(newData.length, same + keepBytes);
+  const image = Buffer.alloc(Math.max(cut, oldData.length));
+  newData.copy(image, 0, 0, cut);
+  if (oldData.length > cut) oldData.copy(image, cut, cut);
+  return image;
+}
 function commitFile(vmPath) {
   const host = hostPathOf(vmPath);
   if (host === null) return;
   const tmp = host + ".~sim";
-  writeFileSync(tmp, FS.readFile(vmPath));
+  const data = FS.readFile(vmPath);
+  const fault = flashFault;
+  const vmFull = FS.lookupPath(vmPath, { follow: true }).path;
+  if (fault && vmFull.endsWith(fault.path_suffix)) {
+    const old = existsSync(host) ? readFileSync(host) : Buffer.alloc(0);
+    const image = tornImage(old, Buffer.from(data), fault.keep_bytes);
+    writeFileSync(tmp, image);
+    renameSync(tmp, host);
+    flashFault = null;
+    endBoot({ // never returns: the board is dead, the rest of this write never happens
+      ev: "power_cut",
+      cause: "torn write",
+      path: vmFull.slice(FLASH.length),
+      old_bytes: old.length,
+      new_bytes: data.length,
+      torn_bytes: image.length,
+    });
+  }
+  writeFileSync(tmp, data);
   renameSync(tmp, host);
 }
 const O_ACCMODE = 3;

@@ -4,6 +4,9 @@ keeps the flash folder across boots, and restarts the board on reset, watchdog e
 Every boot is a fresh Node process running a fresh MicroPython VM (about 0.2 s), as every reset of an ESP32 starts
 from nothing but its flash. The supervisor also stands in for what a VM cannot do for itself: a firmware stuck in a
 synchronous loop never reads its UART, so an unfed `machine.WDT` or an unanswered Ctrl-C ends the boot from here.
+
+Faults on purpose: `power_cut` at any instant, and `cut_power_during_write`, a power cut in the middle of a flash
+write that leaves the file torn (see board.mjs), after which the power comes back.
 """
 
 from __future__ import annotations
@@ -124,6 +127,9 @@ class SimBoard:
         self._next = {"reset_cause": PWRON_RESET, "wake_reason": 0, "raw_repl": False, "skip_main": False}
         self._wake_pins: dict[str, Any] = {}
         self._boot_wake = 0
+        self._flash_fault: dict[str, Any] | None = None
+        self._flash_fault_done: threading.Event | None = None
+        self.torn_writes: list[dict[str, Any]] = []  # the "power_cut" events of `cut_power_during_write`, in order
 
     # ------------------------------------------------------------------------------------------------ public API
     def start(self) -> None:
@@ -150,6 +156,23 @@ class SimBoard:
             self._next = {"reset_cause": PWRON_RESET, "wake_reason": 0, "raw_repl": False, "skip_main": False}
             self._kill()
 
+    def cut_power_during_write(self, path_suffix: str, keep_bytes: int) -> threading.Event:
+        """Cut the power in the middle of the next flash write of a file whose board path ends with ``path_suffix``
+        (``"/state.bin.tmp"``; from this boot on, until it happens): the file keeps ``keep_bytes`` of the write,
+        counted from its first changed byte, and its old bytes after that (an append: the old file plus ``keep_bytes``
+        of the new bytes), the board dies there, and the power comes back (reset cause PWRON_RESET). The returned
+        event is set once it has happened; `torn_writes` then tells which file and how many bytes."""
+        if keep_bytes < 0 or not path_suffix:
+            raise AnkletError("a torn write needs a file name and keep_bytes >= 0")
+        done = threading.Event()
+        fault = {"path_suffix": path_suffix, "keep_bytes": keep_bytes}
+        with self._lock:
+            self._flash_fault = fault
+            self._flash_fault_done = done
+            if self._stdin is not None:
+                self._send(frames.encode_event({"op": "flash_fault", "fault": fault}))
+        return done
+
     def power_on(self) -> None:
         with self._lock:
             self._powered = True
@@ -174,11 +197,17 @@ class SimBoard:
 
     def send_event(self, event: dict[str, Any]) -> None:
         """A host event for the VM (``{"op": "pin", "pin": 32, "level": 0}``, ``{"op": "adc", ...}``)."""
-        if event.get("op") == "pin":
-            self._maybe_wake(int(event["pin"]), int(event["level"]))
+        self.send_events([event])
+
+    def send_events(self, events: list[dict[str, Any]]) -> None:
+        """Host events that reach the VM together: it takes them all in before running any more firmware code (a
+        write and the link loss right after it are handled by the firmware's IRQ handler back to back)."""
+        for event in events:
+            if event.get("op") == "pin":
+                self._maybe_wake(int(event["pin"]), int(event["level"]))
         with self._lock:
             if self._stdin is not None:
-                self._send(frames.encode_event(event))
+                self._send(b"".join(frames.encode_event(event) for event in events))
 
     def set_pin(self, pin: int, level: int) -> None:
         self.send_event({"op": "pin", "pin": pin, "level": level})
@@ -264,6 +293,7 @@ class SimBoard:
             "raw_repl": self._next["raw_repl"],
             "skip_main": self._next["skip_main"],
             "poll_ms": 5,
+            "flash_fault": self._flash_fault,
             "vm": self._vm_config(),
         }
         node = shutil.which("node") or "node"
@@ -326,7 +356,7 @@ class SimBoard:
                         self._console_out(payload)
                     else:
                         event = json.loads(payload)
-                        if event.get("ev") in ("reset", "deepsleep"):
+                        if event.get("ev") in ("reset", "deepsleep", "power_cut"):
                             ending = event
                         self._board_event(event)
             self._check_watchdogs(proc)
@@ -346,6 +376,9 @@ class SimBoard:
                 elif reset_kind == "hard":
                     # machine.reset() is a software CPU reset: the ESP32 port reports it as SOFT_RESET.
                     self._next = {"reset_cause": SOFT_RESET, "wake_reason": 0, "raw_repl": False, "skip_main": False}
+        elif ending.get("ev") == "power_cut":
+            with self._lock:
+                self._next = {"reset_cause": PWRON_RESET, "wake_reason": 0, "raw_repl": False, "skip_main": False}
         return ending
 
     def _check_watchdogs(self, proc: subprocess.Popen[bytes]) -> None:
@@ -382,6 +415,12 @@ class SimBoard:
                 return
             elif kind == "wake_pins":
                 self._wake_pins = event
+            elif kind == "power_cut":
+                self._flash_fault = None
+                self.torn_writes.append(event)
+                done, self._flash_fault_done = self._flash_fault_done, None
+                if done is not None:
+                    done.set()
         if kind != "ble":  # radio traffic is the BLE bridge's to follow; kept here it would grow without bound
             self.events.append(event)
         for sink in list(self._event_sinks):
