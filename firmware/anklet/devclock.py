@@ -2,6 +2,8 @@
 host has set it. Records made before the clock is set carry (boot id, uptime); the host places them in time.
 """
 
+import os
+
 from anklet.compat import ticks_diff, ticks_ms
 
 try:
@@ -21,8 +23,12 @@ def next_boot_id(path: str) -> int:
     except OSError:
         pass
     boot_id &= 0xFFFF
-    with open(path, "wb") as f:
+    # Through a temporary file and a rename, as the counters are: a power cut mid-write leaves the old id, never a
+    # torn one that would start the count again at 1 and repeat ids the laptop has already seen.
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
         f.write(bytes((boot_id & 0xFF, boot_id >> 8)))
+    os.rename(tmp, path)
     return boot_id
 
 

@@ -19,6 +19,9 @@ print(next_boot_id(PATH))  # wraps to 0
 with open(PATH, "wb") as f:
     f.write(b"x")
 print(next_boot_id(PATH))  # damaged: starts again
+with open(PATH + ".tmp", "wb") as f:
+    f.write(b"\x07")  # a write the power cut tore: the counter itself is untouched
+print(next_boot_id(PATH), sorted(n for n in os.listdir("/tmp") if n.startswith("anklet-portable-boot")))
 os.remove(PATH)
 
 ticks = [5000]
