@@ -146,7 +146,7 @@ def play_in_sim(
     the board, to act on it); the walk goes on across resets (`WalkResume`), as the user's does."""
     events: list[dict[str, Any]] = []
     board = SimBoard(flash, spec, speed=speed)
-    board.on_event(WalkResume(flash, decode_walk((feed_dir(flash) / WALK_FILE_NAME).read_bytes())))
+    WalkResume(board, flash, decode_walk((feed_dir(flash) / WALK_FILE_NAME).read_bytes()))
 
     def on_event(event: dict[str, Any]) -> None:
         if event.get("ev") == "walk":

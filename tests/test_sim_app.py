@@ -56,9 +56,14 @@ def huzzah(
         trace = generate_walk(WalkSpec(segments=parse_walk_shorthand(walk), placement="ankle", seed=2))
         walk_file = walk_from_trace(trace, board.axes)
         install_walk(flash, walk_file)
-        sim.on_event(WalkResume(flash, walk_file))
+        WalkResume(sim, flash, walk_file)
     events: list[dict[str, Any]] = []
-    sim.on_event(events.append)
+
+    def keep(event: dict[str, Any]) -> None:
+        event["boot"] = sim.boots
+        events.append(event)
+
+    sim.on_event(keep)
     with BleBridge(sim, port=0) as bridge:
         sim.start()
         try:
@@ -179,3 +184,28 @@ def test_an_idle_anklet_deep_sleeps_with_motion_armed_and_wakes_with_its_counter
     saved = PersistedState(str(flash / "state.bin"))
     assert saved.load()
     assert (saved.contacts, saved.backward) == (12, 7)
+
+
+def test_a_walker_who_stops_long_enough_sleeps_the_anklet_and_walking_again_wakes_it(tmp_path: Path) -> None:
+    """Forward, then standing past the idle time (30 s here): the anklet deep-sleeps with its sensor's motion interrupt
+    armed; when the walker sets off backward the interrupt wakes it and it counts the backward walk too."""
+    walk = "forward:10s,stand:50s,backward:16s@0.3m/s,stand:3s"
+    flash = tmp_path / "flash"
+    with huzzah(flash, speed=12, walk=walk, settings={"idle_sleep_s": 30}) as (sim, _bridge, events):
+        assert wait_until(lambda: any(e.get("ev") == "walk" and e["finished"] for e in events), 40)
+        assert sim.boots == 2
+        assert sim.reset_causes[-1] == DEEPSLEEP_RESET
+        walked = [e for e in events if e.get("ev") == "walk" and e["record"] >= 0]
+        # Asleep from about 40 s of the walk; the next boot's sensor takes the walk up where the walker moves again.
+        first_boot = [e["record"] for e in walked if e["boot"] == 1]
+        second_boot = [e["record"] for e in walked if e["boot"] == 2]
+        assert 38 * 100 <= first_boot[-1] <= 50 * 100
+        assert 59 * 100 <= second_boot[0] <= 64 * 100
+        # Idle again after the walk: it saves everything and sleeps once more (the walk is over: nothing wakes it).
+        assert wait_until(lambda: sum(e.get("ev") == "deepsleep" for e in events) == 2, 20)
+    trace = generate_walk(WalkSpec(segments=parse_walk_shorthand(walk), placement="ankle", seed=2))
+    labels = trace.reference_contacts()
+    backward = sum(c.direction == "backward" for c in labels)
+    saved = saved_state(flash)
+    assert backward - 2 <= saved.backward <= backward
+    assert len(labels) - 3 <= saved.contacts <= len(labels)

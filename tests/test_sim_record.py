@@ -39,7 +39,7 @@ def test_record_against_the_virtual_anklet_writes_the_walk_it_felt(
     walk = walk_from_trace(trace, board.axes)
     install_walk(flash, walk)
     sim = SimBoard(flash, spec, speed=8)
-    sim.on_event(WalkResume(flash, walk))
+    WalkResume(sim, flash, walk)
     out = tmp_path / "recorded.csv"
     with BleBridge(sim, port=0) as bridge:
         sim.start()

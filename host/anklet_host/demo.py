@@ -158,7 +158,7 @@ def run_demo(
     install_walk(flash, walk)
     watcher = WalkWatcher()
     sim_board = SimBoard(flash, BoardSpec.from_board_file(board.to_dict()), speed=speed)
-    sim_board.on_event(WalkResume(flash, walk))
+    WalkResume(sim_board, flash, walk)
     sim_board.on_event(watcher)
     db = out_dir / "anklet.sqlite3"
     chart = out_dir / "report.html"

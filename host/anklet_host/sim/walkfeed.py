@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from anklet_host.errors import InputError
+from anklet_host.sim.board.supervisor import SimBoard
 from anklet_host.sim.chips.sources import (
     GYRO_LIMIT_MDPS,
     WALK_HEADER_BYTES,
@@ -180,22 +181,34 @@ def write_walk_options(flash_dir: Path, *, pace: bool, start_record: int) -> Non
 
 
 class WalkResume:
-    """Keeps a walk going across the board's resets, as the world does: give it to ``SimBoard.on_event``.
+    """Keeps a walk going while the board resets or sleeps, as the world does. Attach it to the board before it starts:
+    ``WalkResume(board, flash_dir, walk)``.
 
     Each boot of the virtual board starts its sensor afresh; without this, a reset (the EN button, the watchdog, a
     power cut) part way through would play the walk again from its start and the anklet would count its steps twice.
     The VM reports the walk record it has reached once a second of board time; when a boot ends, the next one resumes
     one second (``rate_hz`` records) later: the reporting granularity, and about what an ESP32 takes to boot
     MicroPython again, so the reboot misses a second of walking rather than counting any of it twice.
+
+    Deep sleep: the chip model lives in the VM, which does not run while the board sleeps, so the world stands in for
+    the sensor's wake-on-motion: the walk goes on in board time, and when it moves again (the acceleration leaves rest
+    by ``MOTION_MG``) the armed wake pin is driven and the next boot plays the walk from there.
     """
 
-    def __init__(self, flash_dir: Path, walk: WalkFile, *, pace: bool = True) -> None:
+    MOTION_MG = 100  # what counts as moving again: the firmware arms its sensor's motion interrupt near this
+
+    def __init__(self, board: SimBoard, flash_dir: Path, walk: WalkFile, *, pace: bool = True) -> None:
+        self.board = board
         self.flash_dir = Path(flash_dir)
+        self.walk = walk
         self.count = len(walk)
         self.rate_hz = walk.rate_hz
         self.pace = pace
         self.start_record = 0
         self._reached = -1  # the record this boot's sensor has reached, -1 before its walk started
+        self._wake_pin: tuple[int, int] | None = None  # (pin, level) the firmware armed for deep sleep
+        self._moves_at: int | None = None  # while asleep: the record at which the walker moves again
+        board.on_event(self)
 
     def __call__(self, event: dict[str, object]) -> None:
         kind = event.get("ev")
@@ -205,11 +218,34 @@ class WalkResume:
                 self._reached = self.count
             elif isinstance(record, int) and record >= 0:  # -1: still standing in the lead-in
                 self._reached = max(self._reached, record)
-        elif kind == "off" and self._reached >= 0:
+        elif kind == "wake_pins":
+            ext0 = event.get("ext0")
+            self._wake_pin = (int(ext0[0]), int(ext0[1])) if isinstance(ext0, list) else None
+        elif kind == "deepsleep":
+            self._sleep()
+        elif kind == "off":
             # Called between boots, before the next one copies the flash folder in.
-            self.start_record = min(self.count, self._reached + self.rate_hz)
+            if self._moves_at is not None:
+                self.start_record, self._moves_at = self._moves_at, None
+            elif self._reached >= 0:
+                self.start_record = min(self.count, self._reached + self.rate_hz)
+            else:
+                return
             self._reached = -1
             write_walk_options(self.flash_dir, pace=self.pace, start_record=self.start_record)
+
+    def _sleep(self) -> None:
+        now = max(self._reached, self.start_record)
+        if self._wake_pin is None or now >= self.count:
+            return
+        rest = np.asarray(self.walk.rest_mg, dtype=np.int64)
+        moving = np.abs(self.walk.accel_mg[now:] - rest).max(axis=1) > self.MOTION_MG
+        if not moving.any():
+            self._moves_at = self.count  # the walk is over: the board sleeps on
+            return
+        self._moves_at = now + int(np.argmax(moving))
+        pin, level = self._wake_pin
+        self.board.wake_after((self._moves_at - now) / self.rate_hz, pin, level)
 
 
 def remove_walk(flash_dir: Path) -> None:

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     board_sim = SimBoard(args.flash, spec, speed=args.speed)
     if walk is not None:
-        board_sim.on_event(WalkResume(args.flash, walk, pace=not args.no_pace))
+        WalkResume(board_sim, args.flash, walk, pace=not args.no_pace)
         board_sim.on_event(_WalkReport())
     with (
         SimConsole(board_sim, pty=not args.no_pty, socket_port=args.socket) as sim,

@@ -126,6 +126,7 @@ class SimBoard:
         self._thread: threading.Thread | None = None
         self._next = {"reset_cause": PWRON_RESET, "wake_reason": 0, "raw_repl": False, "skip_main": False}
         self._wake_pins: dict[str, Any] = {}
+        self._world_wake: tuple[float, int, int] | None = None  # (board seconds, pin, level), see `wake_after`
         self._boot_wake = 0
         self._flash_fault: dict[str, Any] | None = None
         self._flash_fault_done: threading.Event | None = None
@@ -435,11 +436,26 @@ class SimBoard:
         for sink in list(self._output_sinks):
             sink(data)
 
+    def wake_after(self, board_s: float, pin: int, level: int) -> None:
+        """What the world will do while the board sleeps: drive ``pin`` to ``level`` ``board_s`` seconds of board time
+        from now (a sensor's motion interrupt when the walker moves again). Call it from an event sink when the
+        board announces deep sleep (``{"ev": "deepsleep"}``); the sleep that follows honours it, once."""
+        with self._lock:
+            self._world_wake = (board_s, pin, level)
+
     def _sleep(self, ending: dict[str, Any]) -> None:
         sleep_ms = int(ending.get("ms") or 0)
         self._wake.clear()
         timeout = sleep_ms / 1000 / self.speed if sleep_ms > 0 else None
-        woke_by_pin = self._wake.wait(timeout)
+        with self._lock:
+            world, self._world_wake = self._world_wake, None
+        if world is not None and (timeout is None or world[0] / self.speed < timeout):
+            woke_by_pin = self._wake.wait(world[0] / self.speed)
+            if not woke_by_pin:
+                self._maybe_wake(world[1], world[2])  # no wake if the firmware did not arm that pin and level
+                woke_by_pin = self._wake.wait(timeout)
+        else:
+            woke_by_pin = self._wake.wait(timeout)
         with self._lock:
             reason = self._wake_reason if woke_by_pin else TIMER_WAKE
             self._next = {"reset_cause": DEEPSLEEP_RESET, "wake_reason": reason, "raw_repl": False, "skip_main": False}
