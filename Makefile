@@ -17,6 +17,7 @@ help:
 	@echo "make demo    set up, then run the main job on the virtual anklet"
 	@echo "make test    set up, then run every check and test"
 	@echo "make bench   detector speed and allocation figures"
+	@echo "make train   re-fit the detector's stride classifier and print its accuracy table (~5 min)"
 	@echo "make deploy BOARD=<name> PORT=<serial port>   put the firmware on a board"
 
 # ------------------------------------------------------------------------------------------------------------- set-up
@@ -65,6 +66,12 @@ demo: setup
 
 bench: setup
 	$(BIN)/anklet bench
+
+# Re-fit the detector's stride classifier and print its figures (~5 min). It writes build/train_detector/detect_mlp.py;
+# adopt it by copying it over firmware/anklet/detect_mlp.py (or run: python -m tools.train_detector) when its figures
+# are no worse than the README's.
+train: setup
+	$(BIN)/python -m tools.train_detector --out build/train_detector/detect_mlp.py
 
 boards: setup
 	$(BIN)/anklet boards

@@ -1,0 +1,202 @@
+"""The detector's training pipeline (tools/train_detector): its integer network is the firmware's, its exporter
+wrote the shipped module, and a tiny corpus goes through capture -> fit -> export -> the detector's own calls."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import subprocess
+import sys
+from array import array
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import anklet.detector
+from anklet_host.analysis.detect import detect
+from anklet_host.analysis.score import score_trace
+from anklet_host.synth import Segment, WalkSpec, generate_walk
+from tools.train_detector.capture import N_FEATURES, run_detector
+from tools.train_detector.corpus import Corpus, WalkSource, build_corpus, match_contacts
+from tools.train_detector.export import MODEL_NAMES, MODULE_PATH, read_module, render, write_module
+from tools.train_detector.fit import loro_calls, loro_jobs, run_jobs, shipped_jobs
+from tools.train_detector.mlp import FEATURE_CLIP, IntModel, TrainConfig, decide, integer_scores
+from tools.train_detector.scores import figures, predict, shipped_calls
+
+
+def random_model(rng: np.random.Generator, n_in: int, hidden: int) -> IntModel:
+    return IntModel(
+        columns=rng.choice(N_FEATURES, n_in, replace=False).astype(np.int64),
+        mean=rng.integers(-8191, 8192, n_in),
+        scale=rng.integers(1, 32768, n_in),
+        w1=rng.integers(-4095, 4096, (n_in, hidden)),
+        b1=rng.integers(-(1 << 18), 1 << 18, hidden),
+        w2=rng.integers(-4095, 4096, (hidden, 4)),
+        b2=rng.integers(-(1 << 22), 1 << 22, 4),
+    )
+
+
+def firmware_scores(module_path: Path, name: str, features: np.ndarray) -> np.ndarray:
+    """The scores the written module's own `scores` computes, row by row."""
+    spec = importlib.util.spec_from_file_location("_written_detect_mlp", module_path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    hidden = array("i", bytes(4 * module.HIDDEN_MAX))
+    out = array("i", bytes(16))
+    rows = []
+    for row in features.tolist():
+        module.scores(getattr(module, name), array("h", row), hidden, out)
+        rows.append(list(out))
+    return np.array(rows, dtype=np.int64)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), n_in=st.integers(1, N_FEATURES), hidden=st.integers(1, 16))
+def test_written_module_scores_equal_the_numpy_integer_forward(
+    tmp_path: Path, seed: int, n_in: int, hidden: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    models = {name: random_model(rng, n_in, hidden) for name in MODEL_NAMES}
+    path = write_module(models, tmp_path / "detect_mlp.py")
+    assert read_module(path) == models
+    features = rng.integers(-FEATURE_CLIP, FEATURE_CLIP + 1, (20, N_FEATURES))
+    features[0] = FEATURE_CLIP  # the clips (8 sd, the hidden ceiling) are reached
+    features[1] = -FEATURE_CLIP
+    for name, model in models.items():
+        assert np.array_equal(firmware_scores(path, name, features), integer_scores(model, features))
+
+
+def test_models_that_could_overflow_a_small_int_are_refused() -> None:
+    rng = np.random.default_rng(1)
+    models = {name: random_model(rng, 24, 16) for name in MODEL_NAMES}
+    models["SHOE_ACC"] = dataclasses.replace(models["SHOE_ACC"], b2=np.array([1 << 30, 0, 0, 0]))
+    with pytest.raises(ValueError, match="SHOE_ACC: its worst-case sums reach 2"):
+        render(models)
+
+
+def test_decision_rule_margin_and_ties() -> None:
+    # direction, heel, toe, flat (Q14)
+    scores = np.array(
+        [
+            [-1, 100, 150, 0],  # forward: toe beats heel by 50, under the margin of 60 -> heel
+            [-1, 100, 170, 0],  # forward: beats it -> toe
+            [1, 100, 150, 0],  # backward: no margin -> toe
+            [1, 100, 100, 100],  # all tied -> heel
+            [1, 0, 100, 100],  # toe and flat tied above heel -> toe
+            [0, 0, 0, 5],  # direction 0 is forward; flat wins
+        ]
+    )
+    backward, strike = decide(scores, 60)
+    assert backward.tolist() == [0, 0, 1, 1, 1, 0]
+    assert strike.tolist() == [0, 1, 1, 0, 1, 2]
+
+
+def test_the_committed_module_is_the_exporters_output() -> None:
+    """Parsing the shipped weights and writing them again gives the very same bytes, formatted as ruff leaves it."""
+    text = MODULE_PATH.read_text(encoding="utf-8")
+    assert render(read_module(MODULE_PATH)) == text
+    ruff = Path(sys.executable).parent / "ruff"
+    done = subprocess.run(
+        [str(ruff), "format", "--diff", "--stdin-filename", str(MODULE_PATH), "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+
+
+SHORT_WALK = [
+    Segment(kind="stand", duration_s=2.0),
+    Segment(kind="walk", direction="forward", strike="heel", speed_m_s=1.1, duration_s=14.0),
+    Segment(kind="walk", direction="backward", strike="toe", speed_m_s=0.4, duration_s=16.0),
+    Segment(kind="tap", duration_s=8.0),
+    Segment(kind="walk", direction="forward", strike="toe", speed_m_s=0.9, duration_s=10.0),
+]
+
+
+def short_walk(placement: str, seed: int) -> WalkSource:
+    trace = generate_walk(WalkSpec(segments=SHORT_WALK, placement=placement, rate_hz=100.0, seed=seed, gyro=True))
+    group = "synth" if seed < 100 else f"recording-{seed}"
+    return WalkSource(f"tiny-{placement}-{seed}", placement, group, trace=trace)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> tuple[Corpus, Corpus, list[WalkSource]]:
+    synthetic_sources = [short_walk("ankle", 1), short_walk("shoe", 2)]
+    real_sources = [short_walk("shoe", 101), short_walk("shoe", 102)]  # stand-ins for two real recordings
+    return build_corpus(synthetic_sources, workers=1), build_corpus(real_sources, workers=1), synthetic_sources
+
+
+def test_corpus_scores_as_anklet_eval_does(tiny: tuple[Corpus, Corpus, list[WalkSource]]) -> None:
+    synthetic, _, sources = tiny
+    for k, source in enumerate(sources):
+        trace = source.load()
+        for mode in ("acc", "gyro"):
+            rows = synthetic.select((synthetic.walk == k) & (synthetic.gyro == (mode == "gyro")))
+            ours = figures(rows, shipped_calls(rows))
+            theirs = score_trace(trace, detect(trace, source.placement, use_gyro=mode == "gyro").steps)
+            assert ours.references == theirs.references > 20
+            assert (ours.detections, ours.matched) == (theirs.detections, theirs.matched)
+            assert (ours.direction_right, ours.strike_right) == (theirs.direction_right, theirs.strike_right)
+            assert ours.heel_called_toe == theirs.heel_called_toe
+    # The shipped weights' calls recomputed from the captured features: the features are the detector's.
+    for name, model in read_module(MODULE_PATH).items():
+        placement, mode = MODEL_NAMES[name]
+        rows = synthetic.select(synthetic.rows_of(placement, mode))
+        detected = rows.detected
+        assert detected.sum() > 20
+        for recomputed, made in zip(predict(rows, model), shipped_calls(rows), strict=True):
+            assert np.array_equal(recomputed[detected], made[detected])
+
+
+def test_tiny_corpus_fits_exports_and_the_detector_calls_as_predicted(
+    tiny: tuple[Corpus, Corpus, list[WalkSource]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synthetic, real, sources = tiny
+    config = TrainConfig(hidden=6, iterations=40)
+    shipped = shipped_jobs(synthetic, real, config)
+    loro = loro_jobs(synthetic, real, config)
+    assert [j.label for j in loro] == [f"loro {m} recording-{s}" for m in ("acc", "gyro") for s in (101, 102)]
+    # Each leave-one-out fit sees the synthetic rows and the other recording's, never its own.
+    own = (real.walk_group[real.walk] == "recording-101") & real.detected & real.is_reference & ~real.gyro
+    assert len(loro[0].x) == len(shipped[2].x) - int(own.sum())
+    models = run_jobs([*shipped, *loro], workers=1)
+    assert run_jobs(shipped, workers=1) == models[: len(shipped)]  # deterministic
+    new = {job.label: model for job, model in zip(shipped, models, strict=False)}
+    path = write_module(new, tmp_path / "detect_mlp.py")
+    assert read_module(path) == new
+    calls = loro_calls(real, loro, models[len(shipped) :])
+    assert set(calls) == {"acc", "gyro"}
+    assert (calls["acc"][0][real.detected & ~real.gyro] >= 0).all()
+    # The firmware detector, running the written weights, calls every contact as the numpy forward predicts.
+    for name in MODEL_NAMES:
+        monkeypatch.setattr(anklet.detector, name, read_module_tuple(path, name))
+    for k, source in enumerate(sources):
+        for mode in ("acc", "gyro"):
+            name = f"{source.placement.upper()}_{mode.upper()}"
+            found = run_detector(source.load(), source.placement, use_gyro=mode == "gyro")
+            direction, strike = decide(integer_scores(new[name], found.features), found.toe_margin)
+            assert len(found.t_s) > 20
+            assert found.direction.tolist() == direction.tolist()
+            assert found.strike.tolist() == strike.tolist()
+            rows = synthetic.select((synthetic.walk == k) & (synthetic.gyro == (mode == "gyro")) & synthetic.detected)
+            assert sorted(map(tuple, rows.features.tolist())) == sorted(map(tuple, found.features.tolist()))
+
+
+def read_module_tuple(path: Path, name: str) -> tuple[tuple[int, ...], ...]:
+    model = read_module(path)[name]
+    parts = (model.columns, model.mean, model.scale, model.w1, model.b1, model.w2, model.b2)
+    return tuple(tuple(int(v) for v in part.reshape(-1)) for part in parts)
+
+
+def test_matching_is_one_to_one_closest_first() -> None:
+    # Two detections near one reference: the closer one takes it; the other is 0.16 s from the next (too far).
+    assert match_contacts([1.0, 2.0], [0.95, 1.02, 1.84]) == {1: 0}
+    assert match_contacts([1.0, 1.25], [1.125]) == {0: 0}  # a tie goes to the earlier reference
+    assert match_contacts([], [1.0]) == {}

@@ -1,0 +1,105 @@
+"""Run the firmware step detector over a trace and keep each contact's stride features.
+
+The detector measures its features, classifies them and passes the contact to its walking gate; the features
+depend on the signal only, never on the classifier's weights. A subclass records them at the gate (the one place
+that sees the contact's sample index and the features together), so every figure of a new set of weights follows
+from one run of the unchanged firmware code. Samples reach it exactly as in `anklet analyze`
+(`anklet_host.analysis.detect`): whole mg and mdps turned into the chip's counts, resampled above 400 Hz.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from anklet.detector import _N_FEATURES, PLACEMENT_ANKLE, PLACEMENT_SHOE, StepDetector
+from anklet_host.analysis.detect import (
+    _ACCEL_COUNTS_PER_MG,
+    _GYRO_COUNTS_PER_MDPS,
+    ACCEL_LSB_PER_G,
+    GYRO_LSB_PER_DPS,
+    STANDARD_GRAVITY_MS2,
+    to_counts,
+)
+from anklet_host.analysis.resample import MAX_DETECTOR_RATE_HZ, resample_trace
+from anklet_host.trace import Trace
+
+N_FEATURES = int(_N_FEATURES)
+PLACEMENT_CODES = {"ankle": PLACEMENT_ANKLE, "shoe": PLACEMENT_SHOE}
+
+
+class FeatureCapturingDetector(StepDetector):
+    """The firmware detector, unchanged, that also keeps the features of every contact it hands to its gate."""
+
+    def __init__(self, rate_hz: float, placement: str, *, has_gyro: bool) -> None:
+        super().__init__(
+            rate_hz=rate_hz,
+            accel_lsb_per_g=ACCEL_LSB_PER_G,
+            gyro_lsb_per_dps=GYRO_LSB_PER_DPS if has_gyro else 0.0,
+            placement=PLACEMENT_CODES[placement],
+            axes=(1, 2, 3),
+        )
+        self.captured: dict[int, list[int]] = {}
+        self.events: list[tuple[int, int, int]] = []  # (sample index, DIR_*, STRIKE_*) of every event, in order
+
+    def take_events(self, made: int) -> None:
+        """Copy the ``made`` newest events out of the ring before later ones overwrite them."""
+        ring = StepDetector.EVENT_RING
+        for n in range(self.event_count - made, self.event_count):
+            slot = n % ring
+            self.events.append((int(self.ev_index[slot]), int(self.ev_direction[slot]), int(self.ev_strike[slot])))
+
+    def _gate(self, index: int, direction: int, strike: int) -> int:
+        self.captured[index] = list(self._feat)
+        return int(super()._gate(index, direction, strike))
+
+    @property
+    def toe_margin(self) -> int:
+        """The margin a forward stride's toe score must clear (Q14 logits; 0 where the detector sets none)."""
+        return int(self._toe_margin)
+
+
+@dataclass(frozen=True)
+class Captured:
+    """What the detector reported over one trace: its events and each one's features."""
+
+    t_s: npt.NDArray[np.float64]  # time of each event's contact (s, on the input trace's clock)
+    direction: npt.NDArray[np.int8]  # DIR_* as the shipped weights call it
+    strike: npt.NDArray[np.int8]  # STRIKE_* as the shipped weights call it
+    features: npt.NDArray[np.int16]  # (events, N_FEATURES)
+    toe_margin: int
+
+
+def run_detector(trace: Trace, placement: str, *, use_gyro: bool) -> Captured:
+    """Feed ``trace`` to a capturing detector as `anklet analyze` feeds it; ``use_gyro`` False drops the gyro."""
+    if not use_gyro:
+        trace = trace.without_gyro()
+    if trace.rate_hz() > MAX_DETECTOR_RATE_HZ:
+        trace = resample_trace(trace)
+    det = FeatureCapturingDetector(trace.rate_hz(), placement, has_gyro=trace.gyro_rads is not None)
+    accel = to_counts(trace.accel_ms2, 1000.0 / STANDARD_GRAVITY_MS2, _ACCEL_COUNTS_PER_MG)
+    feed = det.feed
+    take = det.take_events
+    if trace.gyro_rads is not None:
+        gyro = to_counts(trace.gyro_rads, 180_000.0 / np.pi, _GYRO_COUNTS_PER_MDPS)
+        for (ax, ay, az), (gx, gy, gz) in zip(accel, gyro, strict=True):
+            made = feed(ax, ay, az, gx, gy, gz)
+            if made:
+                take(made)
+    else:
+        for ax, ay, az in accel:
+            made = feed(ax, ay, az)
+            if made:
+                take(made)
+    take(det.finish())
+    last_row = len(trace.t_s) - 1
+    index = [e[0] for e in det.events]
+    return Captured(
+        t_s=np.array([trace.t_s[min(i, last_row)] for i in index], dtype=np.float64),
+        direction=np.array([e[1] for e in det.events], dtype=np.int8),
+        strike=np.array([e[2] for e in det.events], dtype=np.int8),
+        features=np.array([det.captured[i] for i in index], dtype=np.int16).reshape(-1, N_FEATURES),
+        toe_margin=det.toe_margin,
+    )

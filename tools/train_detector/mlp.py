@@ -1,0 +1,179 @@
+"""The stride classifier's network: fit in floating point, round to integers, run exactly as the firmware runs it.
+
+One hidden layer of rectified units shared by four outputs: a direction logit (backward when positive) and three
+strike logits (heel, toe, flat; softmax). Fitting is full-batch Adam on the logistic + softmax loss with L2 on the
+weights and optional per-row weights. The integer form is the one `anklet.detect_mlp.scores` computes:
+``z = clip(((x - mean) * scale) >> 12, 8 sd)`` in Q6, weights in Q8, hidden units ``>> 8`` and clipped, outputs in
+Q14 (logit * 2**14). `integer_scores` is that arithmetic in numpy, and `decide` is the detector's decision rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+FEATURE_CLIP = 8191  # the detector clips every feature to this
+Z_Q = 6  # standardised inputs in Q6
+W_Q = 8  # weights in Q8
+SCALE_SHIFT = 12  # z = ((x - mean) * scale) >> 12
+Z_CLIP = 8 << Z_Q  # 8 standard deviations
+H_CLIP = 1 << 12
+WEIGHT_CLIP = 4095
+SCALE_MAX = 32767
+OUTPUTS = 4  # direction, heel, toe, flat
+# MicroPython's small ints on the ESP32 are 31-bit: every product and partial sum must stay below this.
+SMALL_INT_LIMIT = 1 << 30
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    hidden: int = 16
+    iterations: int = 3000
+    learning_rate: float = 3e-3
+    l2: float = 1e-4
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class FloatModel:
+    mean: FloatArray
+    std: FloatArray
+    w1: npt.NDArray[np.float32]  # (inputs, hidden)
+    b1: npt.NDArray[np.float32]
+    w2: npt.NDArray[np.float32]  # (hidden, 4)
+    b2: npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class IntModel:
+    """The integer network as the firmware holds it; ``columns`` are the detector features it reads."""
+
+    columns: IntArray
+    mean: IntArray
+    scale: IntArray
+    w1: IntArray  # (inputs, hidden)
+    b1: IntArray
+    w2: IntArray  # (hidden, 4)
+    b2: IntArray
+
+    @property
+    def hidden(self) -> int:
+        return len(self.b1)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, IntModel):
+            return NotImplemented
+        return all(np.array_equal(getattr(self, k), getattr(other, k)) for k in self.__dataclass_fields__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def standardise(x: FloatArray, mean: FloatArray, std: FloatArray) -> npt.NDArray[np.float32]:
+    return np.clip((x - mean) / std, -8, 8).astype(np.float32)
+
+
+def train(
+    x: FloatArray,
+    backward: npt.NDArray[np.bool_],
+    strike: npt.NDArray[np.integer],
+    config: TrainConfig,
+    row_weight: FloatArray | None = None,
+) -> FloatModel:
+    """Fit the network to features ``x`` (rows, inputs), labels ``backward`` and ``strike`` (0 heel, 1 toe, 2 flat)."""
+    rng = np.random.default_rng(config.seed)
+    x = np.clip(x, -FEATURE_CLIP, FEATURE_CLIP)
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    z = standardise(x, mean, std)
+    n, d = z.shape
+    h = config.hidden
+    w1 = rng.normal(0, 1 / np.sqrt(d), (d, h)).astype(np.float32)
+    b1 = np.zeros(h, np.float32)
+    w2 = rng.normal(0, 1 / np.sqrt(h), (h, OUTPUTS)).astype(np.float32)
+    b2 = np.zeros(OUTPUTS, np.float32)
+    params = [w1, b1, w2, b2]
+    m1 = [np.zeros_like(p) for p in params]
+    m2 = [np.zeros_like(p) for p in params]
+    one_hot = np.eye(3, dtype=np.float32)[strike]
+    weight = (np.ones(n) if row_weight is None else row_weight).astype(np.float32)
+    target = backward.astype(np.float32)
+    for it in range(1, config.iterations + 1):
+        act = z @ w1 + b1
+        hid = np.maximum(act, 0)
+        out = hid @ w2 + b2
+        with np.errstate(over="ignore"):  # a saturated logit: exp overflows to inf and the sigmoid is exactly 0
+            p_backward = 1 / (1 + np.exp(-out[:, 0]))
+        logits = out[:, 1:] - out[:, 1:].max(1, keepdims=True)
+        p_strike = np.exp(logits)
+        p_strike /= p_strike.sum(1, keepdims=True)
+        d_out = np.zeros_like(out)
+        d_out[:, 0] = (p_backward - target) * weight
+        d_out[:, 1:] = (p_strike - one_hot) * weight[:, None]
+        d_out /= n
+        d_hid = d_out @ w2.T * (act > 0)
+        grads = [z.T @ d_hid + config.l2 * w1, d_hid.sum(0), hid.T @ d_out + config.l2 * w2, d_out.sum(0)]
+        for i, g in enumerate(grads):
+            m1[i] = 0.9 * m1[i] + 0.1 * g
+            m2[i] = 0.999 * m2[i] + 0.001 * g * g
+            params[i] -= config.learning_rate * (m1[i] / (1 - 0.9**it)) / (np.sqrt(m2[i] / (1 - 0.999**it)) + 1e-8)
+    return FloatModel(mean, std, w1, b1, w2, b2)
+
+
+def quantize(model: FloatModel, columns: npt.ArrayLike) -> IntModel:
+    """The integer network closest to ``model`` (see the module docstring)."""
+    scale = np.clip(np.round((1 << SCALE_SHIFT) * 2**Z_Q / model.std), 1, SCALE_MAX)
+
+    def weights(w: npt.NDArray[np.float32]) -> IntArray:
+        rounded: IntArray = np.clip(np.round(w * 2**W_Q), -WEIGHT_CLIP, WEIGHT_CLIP).astype(np.int64)
+        return rounded
+
+    return IntModel(
+        columns=np.asarray(columns, dtype=np.int64),
+        mean=np.round(model.mean).astype(np.int64),
+        scale=scale.astype(np.int64),
+        w1=weights(model.w1),
+        b1=np.round(model.b1 * 2 ** (Z_Q + W_Q)).astype(np.int64),
+        w2=weights(model.w2),
+        b2=np.round(model.b2 * 2 ** (Z_Q + W_Q)).astype(np.int64),
+    )
+
+
+def integer_scores(model: IntModel, features: npt.ArrayLike) -> IntArray:
+    """The four Q14 scores of each row of detector ``features`` (rows, all features), as the firmware computes them."""
+    x = np.clip(np.asarray(features, dtype=np.int64)[:, model.columns], -FEATURE_CLIP, FEATURE_CLIP)
+    z = np.clip(((x - model.mean) * model.scale) >> SCALE_SHIFT, -Z_CLIP, Z_CLIP)
+    hidden = np.minimum(np.maximum((z @ model.w1 + model.b1) >> W_Q, 0), H_CLIP)
+    return hidden @ model.w2 + model.b2  # type: ignore[no-any-return]
+
+
+def float_scores(model: FloatModel, x: FloatArray) -> FloatArray:
+    """The float network's logits (rows, 4) for features ``x`` (rows, the model's inputs)."""
+    z = standardise(np.clip(x, -FEATURE_CLIP, FEATURE_CLIP), model.mean, model.std)
+    logits: FloatArray = np.maximum(z @ model.w1 + model.b1, 0) @ model.w2 + model.b2
+    return logits
+
+
+def decide(scores: IntArray, toe_margin: int | IntArray = 0) -> tuple[IntArray, IntArray]:
+    """Direction (1 backward) and strike (0 heel, 1 toe, 2 flat) from Q14 scores, by the detector's rule: a forward
+    stride is toe-first only when its toe score beats heel by ``toe_margin``; ties go to heel, then toe."""
+    backward = (scores[:, 0] > 0).astype(np.int64)
+    heel = scores[:, 1]
+    toe = scores[:, 2] - np.where(backward == 1, 0, toe_margin)
+    flat = scores[:, 3]
+    strike = np.zeros(len(scores), dtype=np.int64)
+    strike[(toe > heel) & (toe >= flat)] = 1
+    strike[(flat > heel) & (flat > toe)] = 2
+    return backward, strike
+
+
+def worst_case_magnitude(model: IntModel) -> int:
+    """The largest absolute value any product or partial sum of `scores` can reach with this model."""
+    z_max = Z_CLIP
+    spread = int(np.max((FEATURE_CLIP + np.abs(model.mean)) * model.scale))
+    hidden_sum = int(np.max(np.abs(model.b1) + z_max * np.abs(model.w1).sum(0)))
+    out_sum = int(np.max(np.abs(model.b2) + H_CLIP * np.abs(model.w2).sum(0)))
+    return max(spread, hidden_sum, out_sum)
