@@ -134,3 +134,35 @@ def test_sync_progress_bar_redraws_in_place_on_a_terminal() -> None:
     quiet(5, 10)
     quiet.close()
     assert piped.getvalue() == ""  # a pipe gets only the summary lines
+
+
+def test_status_says_what_waits_to_sync_and_settings_change_what_the_anklet_uses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ServedAnklet(tmp_path / "log", records=7) as anklet:
+        assert main(["status", "--via", anklet.via]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [line.split()[0] for line in lines] == ["anklet", "battery", "clock", "history", "settings"]
+        assert lines[0].startswith("anklet   F0:A1:E7:00:00:01  serial ")
+        assert lines[2].startswith("clock    not set (boot ")
+        assert lines[3] == "history  7 record(s) in flash, 7 waiting to sync"
+        assert lines[4] == "settings 52 Hz, left leg, goal 10 min/day, sessions start when walking starts"
+        assert main(["settings", "--goal-min", "15", "--sessions", "button", "--via", anklet.via]) == 0
+        assert capsys.readouterr().out == "52 Hz, left leg, goal 15 min/day, sessions start and end with the button\n"
+        assert anklet.anklet.settings_applied[-1] == (52, packets.PLACEMENT_LEFT, 15, False)
+        assert main(["sync", "--via", anklet.via, "--db", str(tmp_path / "db.sqlite3")]) == 0
+        capsys.readouterr()
+        assert main(["status", "--via", anklet.via]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[2].startswith("clock    20")  # sync set it (UTC date and time)
+        assert lines[3] == "history  7 record(s) in flash, 0 waiting to sync"
+        assert lines[4].endswith("goal 15 min/day, sessions start and end with the button")
+
+
+def test_settings_refuses_values_the_firmware_would_not_take(
+    served: ServedAnklet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["settings", "--goal-min", "700", "--via", served.via]) == 2
+    assert capsys.readouterr().err == "anklet: --goal-min must be 1 to 600 minutes, not 700\n"
+    assert main(["settings", "--rate-hz", "60", "--via", served.via]) == 2
+    assert capsys.readouterr().err == "anklet: --rate-hz must be one of 25, 50, 100, 200, 400, not 60\n"

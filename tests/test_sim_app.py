@@ -20,6 +20,7 @@ import pytest
 from anklet.app.battery import cell_mv, percent_from_mv
 from anklet.app.persist import PersistedState
 from anklet_host.ble.client import AnkletLink, Radio, find_anklet
+from anklet_host.cli import main as cli_main
 from anklet_host.deploy import load_board
 from anklet_host.paths import BOARDS_DIR, FIRMWARE_DIR
 from anklet_host.sim.board import BoardSpec, SimBoard
@@ -209,3 +210,33 @@ def test_a_walker_who_stops_long_enough_sleeps_the_anklet_and_walking_again_wake
     saved = saved_state(flash)
     assert backward - 2 <= saved.backward <= backward
     assert len(labels) - 3 <= saved.contacts <= len(labels)
+
+
+def test_settings_over_ble_apply_and_survive_the_restart_a_new_leg_needs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flash = tmp_path / "flash"
+    with huzzah(flash, speed=1) as (sim, bridge, _events):
+
+        def anklet(*argv: str) -> list[str]:
+            capsys.readouterr()
+            assert off_main_thread(cli_main, [*argv, "--via", bridge.via], timeout_s=60) == 0
+            return capsys.readouterr().out.splitlines()
+
+        status = anklet("status")
+        assert status[1] == f"battery  {percent_from_mv(cell_mv(3900 // 2, 200))}%"
+        assert status[4] == "settings 104 Hz, right leg, goal 10 min/day, sessions start when walking starts"
+        boot = int(status[2].split("(boot ")[1].split(",")[0])
+        assert anklet("settings", "--goal-min", "20") == [
+            "104 Hz, right leg, goal 20 min/day, sessions start when walking starts"
+        ]
+        assert json.loads((flash / "settings.json").read_text())["goal_min"] == 20
+        mark = sim.transcript_length()
+        assert anklet("settings", "--leg", "left") == [
+            "104 Hz, left leg, goal 20 min/day, sessions start when walking starts"
+        ]
+        sim.wait_for_output(BOOT_LINE, 20, start=mark)  # a new leg: the anklet restarts to read its axes mirrored
+        assert sim.boots == 2
+        status = anklet("status")
+        assert status[4] == "settings 104 Hz, left leg, goal 20 min/day, sessions start when walking starts"
+        assert f"(boot {boot + 1}," in status[2]

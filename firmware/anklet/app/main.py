@@ -291,16 +291,31 @@ class App:
         self.sampler.stream_raw(self.ble, self.board.axes_for(s["left_leg"]), self.sensor.accel_lsb_per_g)
 
     def _on_settings(self, rate_hz, placement, goal_min, auto_start):
-        changed = self.settings.update(
-            rate_hz=rate_hz if rate_hz in (25, 50, 100, 200, 400) else self.settings["rate_hz"],
-            goal_min=goal_min,
-            auto_start=bool(auto_start),
-            left_leg=placement == packets.PLACEMENT_LEFT,
-        )
-        if changed:
+        """Settings written over BLE: the valid ones apply, the others stay; returns what is now in effect."""
+        s = self.settings
+        left_leg = placement == packets.PLACEMENT_LEFT
+        changes = {}
+        for name, value in (
+            ("rate_hz", rate_hz),
+            ("goal_min", goal_min),
+            ("auto_start", bool(auto_start)),
+            ("left_leg", left_leg),
+        ):
+            if name == "rate_hz" and value == self.sensor.rate_hz:
+                continue  # what the host read back: the chip's rate for the setting, not a new one
+            if s.valid(name, value) and s[name] != value:
+                changes[name] = value
+        if changes:
+            s.update(**changes)
+            self.activity.auto_start = s["auto_start"]
+        if "rate_hz" in changes or "left_leg" in changes:
             # Rate and leg change the sensor and detector set-up: restart cleanly (counters are saved first).
+            self._copy_to_state()
             self.state.maybe_save(ticks_ms(), force=True)
             machine.reset()
+        placement = packets.PLACEMENT_LEFT if s["left_leg"] else packets.PLACEMENT_RIGHT
+        # The rate the sensor runs at (the chip's nearest to the setting, e.g. 104 Hz for 100), as at connection.
+        return (self.sensor.rate_hz, placement, s["goal_min"], s["auto_start"])
 
     def _on_clock(self, unix_s):
         self.clock.set_wall(unix_s)

@@ -43,6 +43,11 @@ class Settings:
         return rejected
 
     @staticmethod
+    def valid(name: str, value: object) -> bool:
+        """Whether ``value`` is allowed for setting ``name`` (the one definition; the laptop checks with it too)."""
+        return name in DEFAULTS and Settings._valid(name, value)
+
+    @staticmethod
     def _valid(name, value):
         default = DEFAULTS[name]
         if type(value) is not type(default):

@@ -93,7 +93,9 @@ class Peripheral:
     ``info``: (manufacturer, model, serial, firmware, hardware) strings for Device Information. ``log``: the flash
     record log (``anklet.flashlog``) that sync reads and acknowledges. ``settings``: (rate_hz, placement, goal_min,
     auto_start). ``on_settings(rate_hz, placement, goal_min, auto_start)`` and ``on_clock(unix_s)`` are called from
-    ``service()`` when the host changes them; ``device_time()`` returns (boot_id, uptime_s, wall_s or 0) for sync.
+    ``service()`` when the host changes them; ``on_settings`` returns the settings now in effect (a tuple in the same
+    order: values the device cannot take stay as they were), which the host reads back; ``device_time()`` returns
+    (boot_id, uptime_s, wall_s or 0) for sync.
     """
 
     def __init__(
@@ -238,9 +240,11 @@ class Peripheral:
         except packets.PacketError:
             self._ble.gatts_write(self._h_settings, self._settings)  # refuse: keep the last good settings
             return
-        packets.pack_settings_into(self._settings, s.rate_hz, s.placement, s.goal_min, 1 if s.auto_start else 0)
+        rate_hz, placement, goal_min, auto_start = s.rate_hz, s.placement, s.goal_min, s.auto_start
         if self._on_settings is not None:
-            self._on_settings(s.rate_hz, s.placement, s.goal_min, s.auto_start)
+            rate_hz, placement, goal_min, auto_start = self._on_settings(rate_hz, placement, goal_min, auto_start)
+        packets.pack_settings_into(self._settings, rate_hz, placement, goal_min, 1 if auto_start else 0)
+        self._ble.gatts_write(self._h_settings, self._settings)
 
     def _apply_time(self):
         try:

@@ -1,0 +1,80 @@
+"""`anklet settings [--goal-min N] [--leg left|right] [--sessions auto|button] [--rate-hz N]`: show the anklet's
+settings, or change them and show what the anklet now uses.
+
+Values are checked on the laptop with the firmware's own rules (`anklet.app.settings`), so a mistake is one line here
+instead of a value the anklet quietly keeps. A new sample rate or leg changes how the anklet samples and reads its
+axes: it saves its counters and restarts to apply them (the link drops; the next command finds it again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from anklet import packets
+from anklet.app.settings import RATES_HZ, Settings
+from anklet_host.ble.client import AnkletLink, Radio, find_anklet
+from anklet_host.ble.options import add_link_arguments, central_mtu, run_command
+from anklet_host.cli.commands.status import describe_settings
+from anklet_host.errors import AnkletError, InputError
+
+NAME = "settings"
+HELP = "show or change the anklet's daily goal, leg, session start and sample rate"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--goal-min", type=int, metavar="N", help="daily backward-walking goal in minutes (1-600)")
+    parser.add_argument("--leg", choices=("left", "right"), help="which leg the anklet is worn on")
+    parser.add_argument(
+        "--sessions",
+        choices=("auto", "button"),
+        help="walk sessions start when walking starts (auto) or with a short press of the button",
+    )
+    parser.add_argument("--rate-hz", type=int, metavar="N", help="sample rate: " + ", ".join(map(str, RATES_HZ)))
+    add_link_arguments(parser)
+
+
+def _checked(args: argparse.Namespace) -> None:
+    if args.goal_min is not None and not Settings.valid("goal_min", args.goal_min):
+        raise InputError(f"--goal-min must be 1 to 600 minutes, not {args.goal_min}")
+    if args.rate_hz is not None and not Settings.valid("rate_hz", args.rate_hz):
+        raise InputError(f"--rate-hz must be one of {', '.join(map(str, RATES_HZ))}, not {args.rate_hz}")
+
+
+def wanted(current: packets.Settings, args: argparse.Namespace) -> packets.Settings:
+    """``current`` with the options given on the command line applied."""
+    placement = current.placement
+    if args.leg is not None:
+        placement = packets.PLACEMENT_LEFT if args.leg == "left" else packets.PLACEMENT_RIGHT
+    return packets.Settings(
+        args.rate_hz if args.rate_hz is not None else current.rate_hz,
+        placement,
+        args.goal_min if args.goal_min is not None else current.goal_min,
+        current.auto_start if args.sessions is None else args.sessions == "auto",
+    )
+
+
+async def _settings(args: argparse.Namespace) -> int:
+    _checked(args)
+    async with Radio.open(args.via, mtu=central_mtu(args)) as radio:
+        device = await find_anklet(radio, args.device, args.scan_timeout)
+        async with AnkletLink.connect(radio, device) as link:
+            current = await link.settings()
+            new = wanted(current, args)
+            if new == current:
+                print(describe_settings(current))
+                return 0
+            await link.write_settings(new)
+            if (new.rate_hz, new.placement) != (current.rate_hz, current.placement):
+                print(describe_settings(new))
+                print("the anklet restarts to apply the new sample rate or leg", file=sys.stderr)
+                return 0
+            now = await link.settings()
+    print(describe_settings(now))
+    if now != new:
+        raise AnkletError(f"the anklet kept some settings as they were: {describe_settings(now)}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_command(_settings(args))
