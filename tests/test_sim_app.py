@@ -230,7 +230,11 @@ def test_settings_over_ble_apply_and_survive_the_restart_a_new_leg_needs(
         assert anklet("settings", "--goal-min", "20") == [
             "104 Hz, right leg, goal 20 min/day, sessions start when walking starts"
         ]
-        assert json.loads((flash / "settings.json").read_text())["goal_min"] == 20
+        # Saved to flash as the firmware's BLE task applies it (moments after the write was answered).
+        settings_file = flash / "settings.json"
+        assert wait_until(
+            lambda: settings_file.exists() and json.loads(settings_file.read_text())["goal_min"] == 20, 10
+        )
         mark = sim.transcript_length()
         assert anklet("settings", "--leg", "left") == [
             "104 Hz, left leg, goal 20 min/day, sessions start when walking starts"

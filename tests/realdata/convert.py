@@ -2,8 +2,15 @@
 
 Each foot of each recording becomes one `anklet_host.trace.Trace` in the body frame (x toward the toe, y left, z up;
 m/s² with gravity, rad/s) with labels: ``contact`` (1 at each reference initial contact), ``direction`` (forward),
-``strike`` (heel: both data sets are forward walking, heel-first per their READMEs), and ``scored`` (1 where the
-reference is complete: a labelled contact is never missing inside it).
+``strike`` and ``scored`` (1 where the reference is complete: a labelled contact is never missing inside it).
+
+Strike: heel for gaitmap 2x20m (its README checked every contact against the heel and toe markers) and IPOL (its
+README: ordinary forward-walking heel strikes). Gaitmap 4x10m has no markers and its README says nothing about how
+the foot lands; its walker lands flat-footed (the shoe is within a few degrees of level at nearly every contact, where
+the heel strikers of the other recordings are 15-35 degrees toe up; README "Real data"). Its strike labels therefore
+come from the foot's pitch at each reference contact, measured from the recording's own gyro (`foot_pitch_deg`):
+heel at `HEEL_MIN_DEG` toe up or more, toe at `TOE_MIN_DEG` toe down or more, flat between. The same rule gives heel
+on all 57 marker-checked contacts of gaitmap 2x20m (tests/realdata/test_realdata.py).
 
 Where the sensor frame is not documented, the rotation is estimated from the data alone: the up axis from gravity
 during the quietest second before walking, the left axis from the dominant axis of rotation while walking (the foot
@@ -31,6 +38,10 @@ IPOL = "ipol-healthy-gait-foot-imu"
 IPOL_TRIALS = ("1-1", "2-1", "4-1")
 # A labelled stride longer than this many median strides means the reference skipped a contact there.
 _GAP_STRIDES = 1.5
+# Foot pitch at contact (deg, toe up positive) that makes a strike heel- or toe-first; flat between. Halfway between
+# flat (0) and the mildest heel (8) and toe (-7) landings `anklet synth` makes, rounded.
+HEEL_MIN_DEG = 8.0
+TOE_MIN_DEG = 8.0
 
 
 def _read_columns(path: Path) -> dict[str, FloatArray]:
@@ -83,16 +94,47 @@ def estimate_body_rotation(
     return np.vstack([forward, left, up])
 
 
+def foot_pitch_deg(gyro_rads: FloatArray, rate_hz: float, contacts: npt.NDArray[np.int64]) -> FloatArray:
+    """The foot's pitch (deg, toe up positive) at each contact, relative to the flat foot of the stance that follows.
+
+    ``gyro_rads`` is in the body frame. Mid-stance is the quietest 50 ms (least rotation) 0.1-0.6 s after the
+    contact; the pitch rate about the left axis (positive: toe going down) integrated from the contact to there is
+    the toe-up angle the foot had to lose to lie flat.
+    """
+    speed = np.linalg.norm(gyro_rads, axis=1)
+    width = max(3, round(0.05 * rate_hz))
+    smooth = np.convolve(speed, np.ones(width) / width, mode="same")
+    out = np.empty(len(contacts))
+    for k, contact in enumerate(contacts):
+        lo = int(contact) + round(0.1 * rate_hz)
+        hi = min(len(speed), int(contact) + round(0.6 * rate_hz))
+        mid_stance = lo + int(np.argmin(smooth[lo:hi]))
+        out[k] = np.degrees(np.sum(gyro_rads[int(contact) : mid_stance, 1]) / rate_hz)
+    return out
+
+
+def strike_from_pitch(pitch_deg: float) -> str:
+    if pitch_deg >= HEEL_MIN_DEG:
+        return "heel"
+    if pitch_deg <= -TOE_MIN_DEG:
+        return "toe"
+    return "flat"
+
+
 def _labels(
-    n: int, contacts: npt.NDArray[np.signedinteger[Any]] | list[int], scored: npt.NDArray[np.bool_]
+    n: int,
+    contacts: npt.NDArray[np.signedinteger[Any]] | list[int],
+    scored: npt.NDArray[np.bool_],
+    strikes: list[str] | None = None,
 ) -> dict[str, list[str]]:
+    """Label columns; every strike heel unless ``strikes`` gives one per contact."""
     contact = [""] * n
     direction = [""] * n
     strike = [""] * n
-    for i in contacts:
+    for k, i in enumerate(contacts):
         contact[int(i)] = "1"
         direction[int(i)] = "forward"
-        strike[int(i)] = "heel"
+        strike[int(i)] = "heel" if strikes is None else strikes[k]
     return {
         "contact": contact,
         "direction": direction,
@@ -145,8 +187,10 @@ def gaitmap_traces(data_dir: Path) -> dict[str, Trace]:
         contacts = np.unique(np.concatenate([starts, ends]))
         rotation = estimate_body_rotation(accel, gyro, rate_hz, _walk_onset(gyro, rate_hz), contacts)
         scored = _scored_around(len(t_s), contacts, margin=int(0.5 * np.median(np.diff(contacts))))
+        body_gyro = gyro @ rotation.T
+        strikes = [strike_from_pitch(p) for p in foot_pitch_deg(body_gyro, rate_hz, contacts)]
         out[f"gaitmap-4x10m-{side}"] = _trace(
-            t_s, accel @ rotation.T, gyro @ rotation.T, _labels(len(t_s), contacts, scored)
+            t_s, accel @ rotation.T, body_gyro, _labels(len(t_s), contacts, scored, strikes)
         )
     return out
 
