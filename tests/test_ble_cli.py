@@ -152,6 +152,11 @@ def test_status_says_what_waits_to_sync_and_settings_change_what_the_anklet_uses
         assert anklet.anklet.settings_applied[-1] == (52, packets.PLACEMENT_LEFT, 15, False)
         assert main(["sync", "--via", anklet.via, "--db", str(tmp_path / "db.sqlite3")]) == 0
         capsys.readouterr()
+        # The report measures against the goal the anklet holds, learned at the sync.
+        assert main(["report", "--db", str(tmp_path / "db.sqlite3")]) == 0
+        rows = capsys.readouterr().out.splitlines()[1:]
+        assert rows
+        assert all(" / 15 " in row for row in rows), rows
         assert main(["status", "--via", anklet.via]) == 0
         lines = capsys.readouterr().out.splitlines()
         assert lines[2].startswith("clock    20")  # sync set it (UTC date and time)

@@ -35,7 +35,7 @@ def test_the_default_store_is_in_the_users_data_folder(monkeypatch: pytest.Monke
 
 def test_a_new_store_has_the_current_schema(tmp_path: Path) -> None:
     with Store(tmp_path / "a.db") as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         names = {r["name"] for r in store.query("SELECT name FROM sqlite_master")}
         assert {"devices", "boots", "minutes", "sessions", "syncs", "minutes_by_time"} <= names
 
@@ -48,9 +48,12 @@ def test_an_old_store_is_migrated_keeping_its_data(tmp_path: Path) -> None:
         raw.execute("INSERT INTO devices (device_id, last_seq) VALUES ('x', 7)")
     raw.close()
     with Store(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == 3
         assert store.last_seq("x") == 7
         assert "minutes_by_time" in {r["name"] for r in store.query("SELECT name FROM sqlite_master")}
+        assert store.goal_min() is None  # no sync has said the anklet's goal yet
+        store.set_goal("x", 15)
+        assert store.goal_min() == 15
 
 
 def test_a_store_from_a_newer_anklet_is_refused(tmp_path: Path) -> None:

@@ -81,9 +81,13 @@ CREATE INDEX minutes_by_time ON minutes (start_utc_s);
 CREATE INDEX sessions_by_time ON sessions (start_utc_s);
 """
 
+_V3 = """
+ALTER TABLE devices ADD COLUMN goal_min INTEGER
+"""
+
 # Migration N takes a database from user_version N to N + 1. Append, never edit. Statements are split at ';',
 # so comments in them must not contain one.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 MINUTE_COLUMNS = (
@@ -190,6 +194,20 @@ class Store:
     def evicted_total(self, device_id: str) -> int:
         row = self._db.execute("SELECT evicted_total FROM devices WHERE device_id = ?", (device_id,)).fetchone()
         return int(row[0]) if row else 0
+
+    def set_goal(self, device_id: str, goal_min: int) -> None:
+        """The daily goal the anklet holds (its settings), learned at a sync."""
+        with self.transaction() as db:
+            self._ensure_device(db, device_id)
+            db.execute("UPDATE devices SET goal_min = ? WHERE device_id = ?", (goal_min, device_id))
+
+    def goal_min(self) -> int | None:
+        """The daily goal of the anklet synced most recently (None before any sync learned one)."""
+        row = self._db.execute(
+            "SELECT goal_min FROM devices WHERE goal_min IS NOT NULL"
+            " ORDER BY last_sync_utc_s IS NULL, last_sync_utc_s DESC LIMIT 1"
+        ).fetchone()
+        return int(row[0]) if row else None
 
     def devices(self) -> list[str]:
         return [str(r[0]) for r in self._db.execute("SELECT device_id FROM devices ORDER BY device_id")]

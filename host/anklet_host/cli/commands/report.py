@@ -22,9 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--goal-min",
         type=str,
-        default=str(DEFAULT_GOAL_MIN),
         metavar="N",
-        help=f"daily backward-walking goal in minutes (default {DEFAULT_GOAL_MIN:g})",
+        help=f"daily backward-walking goal in minutes (default: the anklet's, from sync; else {DEFAULT_GOAL_MIN:g})",
     )
 
 
@@ -39,11 +38,13 @@ def goal_value(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    goal_min = goal_value(args.goal_min)
+    goal = goal_value(args.goal_min) if args.goal_min is not None else None
     if args.chart is not None and args.chart.is_dir():
         raise InputError(f"--chart {args.chart} is a folder; give a file name such as report.html")
     with Store(args.db, create=False) as store:
-        report = build_report(store, goal_min=goal_min)
+        if goal is None:
+            goal = float(store.goal_min() or DEFAULT_GOAL_MIN)
+        report = build_report(store, goal_min=goal)
     periods = report.weeks if args.week else report.days
     if periods:
         print(format_table(periods, weekly=args.week))

@@ -111,6 +111,8 @@ async def sync_device(
         first = await connect()
         serial = (await first.link.device_info()).serial or first.link.client.address
         device_id = f"anklet-{serial}"
+        # The goal the user set on the anklet (`anklet settings --goal-min`) is the one `anklet report` measures.
+        store.set_goal(device_id, (await first.link.settings()).goal_min)
         handed_out = [first]
 
         async def reconnect() -> BleSyncTransport:
