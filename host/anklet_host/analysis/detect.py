@@ -70,6 +70,37 @@ def to_counts(values: np.ndarray, per_unit: float, counts_per_milli: tuple[int, 
     return np.clip(counts, -_COUNT_LIMIT, _COUNT_LIMIT).tolist()  # type: ignore[no-any-return]
 
 
+def feed_trace(det: StepDetector, trace: Trace) -> list[tuple[int, int, int]]:
+    """Feed every sample of ``trace`` to ``det`` as the anklet's sensor delivers them (`to_counts`), then finish it:
+    every event it made, in order, as (sample index, DIR_*, STRIKE_*). ``det`` is fed a gyro if ``trace`` has one."""
+    events: list[tuple[int, int, int]] = []
+    ring = StepDetector.EVENT_RING
+
+    def collect(made: int) -> None:
+        for n in range(det.event_count - made, det.event_count):
+            slot = n % ring
+            events.append((int(det.ev_index[slot]), int(det.ev_direction[slot]), int(det.ev_strike[slot])))
+
+    accel = to_counts(trace.accel_ms2, 1000.0 / STANDARD_GRAVITY_MS2, _ACCEL_COUNTS_PER_MG)
+    feed = det.feed
+    if trace.gyro_rads is not None:
+        gyro = to_counts(trace.gyro_rads, 180_000.0 / np.pi, _GYRO_COUNTS_PER_MDPS)
+        for (ax, ay, az), (gx, gy, gz) in zip(accel, gyro, strict=True):
+            made = feed(ax, ay, az, gx, gy, gz)
+            if made:
+                collect(made)
+    else:
+        for ax, ay, az in accel:
+            made = feed(ax, ay, az)
+            if made:
+                collect(made)
+    # The recording ended: its last contact is classified now, as a board worn on would do once the wearer stood.
+    made = det.finish()
+    if made:
+        collect(made)
+    return events
+
+
 def detect(trace: Trace, placement: str = "ankle", *, use_gyro: bool = True, rate_hz: float | None = None) -> Detection:
     """Run the firmware detector over a trace. ``rate_hz`` overrides the rate found from ``t_s``; traces above
     400 Hz are resampled (anti-aliased) first."""
@@ -91,36 +122,7 @@ def detect(trace: Trace, placement: str = "ankle", *, use_gyro: bool = True, rat
         placement=PLACEMENTS[placement],
         axes=(1, 2, 3),
     )
-    accel = to_counts(trace.accel_ms2, 1000.0 / STANDARD_GRAVITY_MS2, _ACCEL_COUNTS_PER_MG)
-    indices: list[int] = []
-    directions: list[int] = []
-    strikes: list[int] = []
-    ring = StepDetector.EVENT_RING
-
-    def collect(made: int) -> None:
-        first = det.event_count - made
-        for n in range(first, det.event_count):
-            slot = n % ring
-            indices.append(det.ev_index[slot])
-            directions.append(det.ev_direction[slot])
-            strikes.append(det.ev_strike[slot])
-
-    feed = det.feed
-    if trace.gyro_rads is not None:
-        gyro = to_counts(trace.gyro_rads, 180_000.0 / np.pi, _GYRO_COUNTS_PER_MDPS)
-        for (ax, ay, az), (gx, gy, gz) in zip(accel, gyro, strict=True):
-            made = feed(ax, ay, az, gx, gy, gz)
-            if made:
-                collect(made)
-    else:
-        for ax, ay, az in accel:
-            made = feed(ax, ay, az)
-            if made:
-                collect(made)
-    # The recording ended: its last contact is classified now, as a board worn on would do once the wearer stood.
-    made = det.finish()
-    if made:
-        collect(made)
+    events = feed_trace(det, trace)
     t_s = trace.t_s
     steps = [
         DetectedStep(
@@ -128,7 +130,7 @@ def detect(trace: Trace, placement: str = "ankle", *, use_gyro: bool = True, rat
             direction="backward" if d == DIR_BACKWARD else "forward",
             strike=STRIKE_NAMES[s],
         )
-        for i, d, s in zip(indices, directions, strikes, strict=True)
+        for i, d, s in events
     ]
     return Detection(
         rate_hz=rate,
