@@ -38,11 +38,11 @@ def held_out_score(placement: str, use_gyro: bool) -> Score:
 @pytest.mark.parametrize(
     ("placement", "use_gyro", "f1", "direction", "strike"),
     [
-        ("ankle", False, 0.96, 0.99, 0.93),
+        ("ankle", False, 0.96, 0.99, 0.94),  # strike measured 0.954
         ("ankle", True, 0.96, 0.99, 0.95),
         # Shoe, accelerometer only: forward toe-first strikes must clear a margin (see the detector), so some of
-        # this walk's are called heel-first (measured 0.86; 0.94 over the random held-out draws).
-        ("shoe", False, 0.98, 0.98, 0.85),
+        # this walk's are called heel-first (measured 0.91; 0.95 over the random held-out draws).
+        ("shoe", False, 0.98, 0.98, 0.89),
         ("shoe", True, 0.98, 0.99, 0.99),
     ],
 )

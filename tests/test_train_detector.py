@@ -25,6 +25,7 @@ from tools.train_detector.export import MODEL_NAMES, MODULE_PATH, read_module, r
 from tools.train_detector.fit import loro_calls, loro_jobs, run_jobs, shipped_jobs
 from tools.train_detector.mlp import FEATURE_CLIP, IntModel, TrainConfig, decide, integer_scores
 from tools.train_detector.scores import figures, predict, shipped_calls
+from tools.train_detector.tune import VALIDATION_FIRST_SEED, split, with_margin
 
 
 def random_model(rng: np.random.Generator, n_in: int, hidden: int) -> IntModel:
@@ -56,7 +57,7 @@ def firmware_scores(module_path: Path, name: str, features: np.ndarray) -> np.nd
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1), n_in=st.integers(1, N_FEATURES), hidden=st.integers(1, 16))
+@given(seed=st.integers(0, 2**32 - 1), n_in=st.integers(1, N_FEATURES), hidden=st.integers(1, 32))
 def test_written_module_scores_equal_the_numpy_integer_forward(
     tmp_path: Path, seed: int, n_in: int, hidden: int
 ) -> None:
@@ -200,3 +201,47 @@ def test_matching_is_one_to_one_closest_first() -> None:
     assert match_contacts([1.0, 2.0], [0.95, 1.02, 1.84]) == {1: 0}
     assert match_contacts([1.0, 1.25], [1.125]) == {0: 0}  # a tie goes to the earlier reference
     assert match_contacts([], [1.0]) == {}
+
+
+def test_recipe_weights_rows_by_real_weight_and_true_strike(tiny: tuple[Corpus, Corpus, list[WalkSource]]) -> None:
+    synthetic, real, _ = tiny
+    config = TrainConfig(hidden=4, iterations=1, real_weight=7.0, strike_weight=(3.0, 1.0, 0.5))
+    job = shipped_jobs(synthetic, real, config)[2]  # SHOE_ACC: synthetic rows, then the real ones
+    n_synth = int((synthetic.rows_of("shoe", "acc") & synthetic.is_reference & synthetic.detected).sum())
+    per_strike = np.array([3.0, 1.0, 0.5])[job.strike]
+    assert np.array_equal(job.row_weight[:n_synth], per_strike[:n_synth])
+    assert np.array_equal(job.row_weight[n_synth:], 7.0 * per_strike[n_synth:])
+    assert set(job.strike.tolist()) == {0, 1}  # the short walk has heel and toe strikes: both weights are used
+
+
+def test_tuning_split_keeps_validation_walks_apart_and_margin_moves_only_shoe_accelerometer_rows() -> None:
+    seeds = np.array([0, 149, 150, 199])
+    rows = 3
+    corpus = Corpus(
+        walk_name=np.array([f"w{s}" for s in seeds]),
+        walk_placement=np.array(["ankle", "shoe", "shoe", "ankle"]),
+        walk_group=np.array(["synth"] * 4),
+        walk_seed=seeds,
+        walk_activity_s=np.zeros((4, 2)),
+        walk=np.repeat(np.arange(4, dtype=np.int32), rows),
+        gyro=np.tile(np.array([False, True, False]), 4),
+        t_s=np.arange(12, dtype=np.float64),
+        is_reference=np.ones(12, dtype=bool),
+        detected=np.ones(12, dtype=bool),
+        activity=np.zeros(12, dtype=np.int8),
+        ref_direction=np.zeros(12, dtype=np.int8),
+        ref_strike=np.zeros(12, dtype=np.int8),
+        det_direction=np.zeros(12, dtype=np.int8),
+        det_strike=np.zeros(12, dtype=np.int8),
+        features=np.zeros((12, N_FEATURES), dtype=np.int16),
+        toe_margin=np.full(12, 81920, dtype=np.int32),
+    )
+    fit_on, validation = split(corpus)
+    assert sorted(set(fit_on.walk_seed[fit_on.walk].tolist())) == [0, 149]
+    assert sorted(set(validation.walk_seed[validation.walk].tolist())) == [150, 199]
+    assert VALIDATION_FIRST_SEED == 150
+    moved = with_margin(corpus, 0).toe_margin
+    shoe_acc = corpus.rows_of("shoe", "acc")
+    assert shoe_acc.sum() == 4
+    assert (moved[shoe_acc] == 0).all()
+    assert (moved[~shoe_acc] == 81920).all()

@@ -143,6 +143,7 @@ def test_shoe_accelerometer_only(real_traces: Path, capsys: pytest.CaptureFixtur
     assert result["f1"] >= 0.975
     assert result["precision"] >= 0.97
     assert result["direction_accuracy"] >= 0.99
+    assert result["strike_accuracy"] >= 0.99  # in-sample, as with the gyro below
     assert result["heel_called_toe_rate"] <= 0.01
 
 
@@ -150,10 +151,9 @@ def test_shoe_with_gyro(real_traces: Path, capsys: pytest.CaptureFixture[str]) -
     result = run_eval(capsys, real_traces)
     assert result["f1"] >= 0.975
     assert result["direction_accuracy"] >= 0.99
-    # The shipped shoe models were fitted while gaitmap 4x10m was labelled heel-first: they call its 21 flat
-    # landings heel (159 of the other 159 matched contacts right). Refitting on the flat labels cost held-out
-    # synthetic shoe strike accuracy (94.0% -> 93.2%), so the weights stayed (README "Real data").
-    assert result["strike_accuracy"] >= 0.88
+    # In-sample: these recordings are part of the shoe models' fit (all 180 matched strikes right when measured);
+    # the figures without that advantage are the leave-one-recording-out ones (README "Real data").
+    assert result["strike_accuracy"] >= 0.99
     assert result["heel_called_toe_rate"] <= 0.01
 
 

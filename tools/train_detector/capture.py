@@ -4,7 +4,8 @@ The detector measures its features, classifies them and passes the contact to it
 depend on the signal only, never on the classifier's weights. A subclass records them at the gate (the one place
 that sees the contact's sample index and the features together), so every figure of a new set of weights follows
 from one run of the unchanged firmware code. Samples reach it exactly as in `anklet analyze`
-(`anklet_host.analysis.detect`): whole mg and mdps turned into the chip's counts, resampled above 400 Hz.
+(`anklet_host.analysis.detect.feed_trace`): whole mg and mdps turned into the chip's counts, resampled above
+400 Hz.
 """
 
 from __future__ import annotations
@@ -15,14 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from anklet.detector import _N_FEATURES, PLACEMENT_ANKLE, PLACEMENT_SHOE, StepDetector
-from anklet_host.analysis.detect import (
-    _ACCEL_COUNTS_PER_MG,
-    _GYRO_COUNTS_PER_MDPS,
-    ACCEL_LSB_PER_G,
-    GYRO_LSB_PER_DPS,
-    STANDARD_GRAVITY_MS2,
-    to_counts,
-)
+from anklet_host.analysis.detect import ACCEL_LSB_PER_G, GYRO_LSB_PER_DPS, feed_trace
 from anklet_host.analysis.resample import MAX_DETECTOR_RATE_HZ, resample_trace
 from anklet_host.trace import Trace
 
@@ -42,14 +36,6 @@ class FeatureCapturingDetector(StepDetector):
             axes=(1, 2, 3),
         )
         self.captured: dict[int, list[int]] = {}
-        self.events: list[tuple[int, int, int]] = []  # (sample index, DIR_*, STRIKE_*) of every event, in order
-
-    def take_events(self, made: int) -> None:
-        """Copy the ``made`` newest events out of the ring before later ones overwrite them."""
-        ring = StepDetector.EVENT_RING
-        for n in range(self.event_count - made, self.event_count):
-            slot = n % ring
-            self.events.append((int(self.ev_index[slot]), int(self.ev_direction[slot]), int(self.ev_strike[slot])))
 
     def _gate(self, index: int, direction: int, strike: int) -> int:
         self.captured[index] = list(self._feat)
@@ -79,27 +65,13 @@ def run_detector(trace: Trace, placement: str, *, use_gyro: bool) -> Captured:
     if trace.rate_hz() > MAX_DETECTOR_RATE_HZ:
         trace = resample_trace(trace)
     det = FeatureCapturingDetector(trace.rate_hz(), placement, has_gyro=trace.gyro_rads is not None)
-    accel = to_counts(trace.accel_ms2, 1000.0 / STANDARD_GRAVITY_MS2, _ACCEL_COUNTS_PER_MG)
-    feed = det.feed
-    take = det.take_events
-    if trace.gyro_rads is not None:
-        gyro = to_counts(trace.gyro_rads, 180_000.0 / np.pi, _GYRO_COUNTS_PER_MDPS)
-        for (ax, ay, az), (gx, gy, gz) in zip(accel, gyro, strict=True):
-            made = feed(ax, ay, az, gx, gy, gz)
-            if made:
-                take(made)
-    else:
-        for ax, ay, az in accel:
-            made = feed(ax, ay, az)
-            if made:
-                take(made)
-    take(det.finish())
+    events = feed_trace(det, trace)  # (sample index, DIR_*, STRIKE_*) of every event, in order
     last_row = len(trace.t_s) - 1
-    index = [e[0] for e in det.events]
+    index = [e[0] for e in events]
     return Captured(
         t_s=np.array([trace.t_s[min(i, last_row)] for i in index], dtype=np.float64),
-        direction=np.array([e[1] for e in det.events], dtype=np.int8),
-        strike=np.array([e[2] for e in det.events], dtype=np.int8),
+        direction=np.array([e[1] for e in events], dtype=np.int8),
+        strike=np.array([e[2] for e in events], dtype=np.int8),
         features=np.array([det.captured[i] for i in index], dtype=np.int16).reshape(-1, N_FEATURES),
         toe_margin=det.toe_margin,
     )

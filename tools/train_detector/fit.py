@@ -1,8 +1,9 @@
 """Which network is fitted on what: the four shipped models and the leave-one-recording-out (LORO) fits.
 
 - Ankle models: matched contacts of the synthetic training walks.
-- Shoe models: those plus the real shoe recordings, each real contact weighted ``REAL_WEIGHT`` (there are a few
-  hundred of them beside tens of thousands of synthetic ones).
+- Shoe models: those plus the real shoe recordings, each real contact weighted ``TrainConfig.real_weight`` (there
+  are a few hundred of them beside tens of thousands of synthetic ones).
+- Every row is also weighted by its true strike (``TrainConfig.strike_weight``).
 - LORO: for each real recording, a shoe model fitted exactly as the shipped one but without that recording (both
   feet) calls its contacts; those calls give the real-data figures, so no real figure is in-sample.
 
@@ -28,7 +29,6 @@ from tools.train_detector.scores import Calls, predict
 ACC_FEATURES = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 18, 19, 20, 21)
 GYRO_FEATURES = tuple(range(22))
 FEATURES = {"acc": ACC_FEATURES, "gyro": GYRO_FEATURES}
-REAL_WEIGHT = 10.0
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,9 @@ def _job(
         x=x,
         backward=np.concatenate([c.ref_direction[rows] == 1 for c, rows, _ in parts]),
         strike=np.concatenate([c.ref_strike[rows].astype(np.int64) for c, rows, _ in parts]),
-        row_weight=np.concatenate([np.full(int(rows.sum()), w) for _, rows, w in parts]),
+        row_weight=np.concatenate(
+            [np.asarray(config.strike_weight)[c.ref_strike[rows]] * w for c, rows, w in parts]
+        ).astype(np.float64),
         config=config,
     )
 
@@ -76,7 +78,7 @@ def shipped_jobs(synthetic: Corpus, real: Corpus, config: TrainConfig) -> list[F
     for name, (placement, mode) in MODEL_NAMES.items():
         parts = [(synthetic, labelled_rows(synthetic, placement, mode), 1.0)]
         if placement == "shoe":
-            parts.append((real, labelled_rows(real, placement, mode), REAL_WEIGHT))
+            parts.append((real, labelled_rows(real, placement, mode), config.real_weight))
         jobs.append(_job(name, mode, parts, config))
     return jobs
 
@@ -88,7 +90,12 @@ def loro_jobs(synthetic: Corpus, real: Corpus, config: TrainConfig) -> list[FitJ
         for group in sorted(set(real.walk_group.tolist())):
             others = labelled_rows(real, "shoe", mode) & (real.walk_group[real.walk] != group)
             jobs.append(
-                _job(f"loro {mode} {group}", mode, [(synthetic, synth_rows, 1.0), (real, others, REAL_WEIGHT)], config)
+                _job(
+                    f"loro {mode} {group}",
+                    mode,
+                    [(synthetic, synth_rows, 1.0), (real, others, config.real_weight)],
+                    config,
+                )
             )
     return jobs
 

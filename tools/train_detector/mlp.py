@@ -32,11 +32,15 @@ SMALL_INT_LIMIT = 1 << 30
 
 @dataclass(frozen=True)
 class TrainConfig:
-    hidden: int = 16
+    """The recipe: network size and fit settings, and how rows are weighted (see `tools.train_detector.fit`)."""
+
+    hidden: int = 24
     iterations: int = 3000
     learning_rate: float = 3e-3
     l2: float = 1e-4
     seed: int = 0
+    real_weight: float = 10.0  # each real shoe contact counts this many synthetic ones
+    strike_weight: tuple[float, float, float] = (1.0, 1.0, 1.0)  # row weight by its true strike: heel, toe, flat
 
 
 @dataclass(frozen=True)
