@@ -56,7 +56,7 @@ class Sampler:
                 i += 3
         raw = self._raw
         if raw is not None and raw.raw_enabled:
-            self._send_raw(raw, buf, n * (6 if self.sensor.has_gyro else 3), 6 if self.sensor.has_gyro else 3)
+            self._send_raw(raw, buf, end, end // n)
         self.samples_total += n
         self.batches += 1
         return n
