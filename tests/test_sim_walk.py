@@ -337,7 +337,7 @@ def test_a_reset_part_way_through_a_walk_does_not_play_it_again(tmp_path: Path) 
             pressed.append(event["record"])
             threading.Thread(target=sim.reset, daemon=True).start()
 
-    run = play_in_sim(flash, spec_for(board), speed=SPEED, timeout_s=90, on_walk=press_reset)
+    run = play_in_sim(flash, spec_for(board), speed=20, timeout_s=90, on_walk=press_reset)
     assert run.transcript.count(f"board={GY521}") == 2, run.transcript[-800:]
     first = [e["record"] for e in run.walk_events if e["boot"] == 1 and e["record"] >= 0]
     second = [e["record"] for e in run.walk_events if e["boot"] == 2 and e["record"] >= 0]
