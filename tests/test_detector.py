@@ -1,5 +1,6 @@
-"""The firmware step detector: contacts of a hand-built walk at every rate, the walking gate, axis mapping, and no
-heap allocation per sample under the real MicroPython."""
+"""The firmware step detector: contacts of a hand-built walk at every rate, the walking gate, axis mapping, the swing
+displacement that calls a stride forward whatever its landing, and no heap allocation per sample (nor in the
+worst-case per-stride arithmetic) under the real MicroPython."""
 
 from __future__ import annotations
 
@@ -7,8 +8,19 @@ import random
 
 import pytest
 
-from anklet.detector import DIR_FORWARD, PLACEMENT_ANKLE, PLACEMENT_SHOE, StepDetector
+import anklet.detector as detector_module
+from anklet.detector import (
+    _SWING_FORWARD_ANKLE_MM,
+    _SWING_FORWARD_SHOE_MM,
+    DIR_BACKWARD,
+    DIR_FORWARD,
+    PLACEMENT_ANKLE,
+    PLACEMENT_SHOE,
+    StepDetector,
+)
 from anklet_host.analysis.bench import WALK_SOURCE, make_walk_counts
+from anklet_host.analysis.detect import ACCEL_LSB_PER_G, feed_trace
+from anklet_host.synth import Segment, WalkSpec, generate_walk
 from anklet_host.upy import MicroPython
 from tests.detector_helpers import stand_walk_stand
 
@@ -175,3 +187,119 @@ print(outcome, made, det.contacts)
     outcome, made, contacts = upy.run(code).rsplit(" ", 2)
     assert outcome == "ok"
     assert int(made) == int(contacts) >= 38
+
+
+class _SwingRecorder(StepDetector):
+    """The detector, keeping each contact's swing displacement (feature 24) as it reaches the walking gate."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.swing_mm: dict[int, int] = {}
+
+    def _gate(self, index: int, direction: int, strike: int) -> int:
+        self.swing_mm[index] = self._feat[24]
+        return super()._gate(index, direction, strike)
+
+
+def swing_mm_of(direction: str, strike: str, speed_m_s: float, placement: str) -> tuple[list[int], list[int]]:
+    """Each reported contact's swing displacement and the direction called, on a synthetic walk (accelerometer
+    only)."""
+    segments = [
+        Segment(kind="stand", duration_s=2.0),
+        Segment(kind="walk", direction=direction, strike=strike, speed_m_s=speed_m_s, duration_s=16.0),
+        Segment(kind="stand", duration_s=2.0),
+    ]
+    trace = generate_walk(WalkSpec(segments=segments, placement=placement, rate_hz=100.0, seed=31))
+    det = _SwingRecorder(100, ACCEL_LSB_PER_G, 0.0, PLACEMENT_SHOE if placement == "shoe" else PLACEMENT_ANKLE)
+    found = feed_trace(det, trace)
+    return [det.swing_mm[index] for index, _, _ in found], [call for _, call, _ in found]
+
+
+@pytest.mark.parametrize("placement", ["shoe", "ankle"])
+def test_swing_displacement_reads_the_direction_the_foot_moved(placement: str) -> None:
+    """The swing carries the foot forward in forward walking and backward in backward walking, whatever the landing:
+    flat-footed forward strides read far above the forward threshold (measured: 970-1130 mm on the shoe, 810-890 at
+    the ankle, but for the first stride from standing), slow backward ones (0.25 m/s) far below it."""
+    limit = _SWING_FORWARD_SHOE_MM if placement == "shoe" else _SWING_FORWARD_ANKLE_MM
+    forward_mm, forward_calls = swing_mm_of("forward", "flat", 1.0, placement)
+    backward_mm, backward_calls = swing_mm_of("backward", "toe", 0.25, placement)
+    assert len(forward_mm) >= 8
+    assert len(backward_mm) >= 6
+    assert sorted(forward_mm)[len(forward_mm) // 2] > limit  # median
+    # Below half the threshold even at 0.25 m/s; on the shoe the slow backward swing reads backward outright (the
+    # shank's own rotation blurs it at the ankle, hence that placement's higher threshold).
+    assert max(backward_mm) < limit // 2
+    if placement == "shoe":
+        assert sorted(backward_mm)[len(backward_mm) // 2] < -200
+    # Beyond the threshold the stride is forward, whatever the network reads from its landing.
+    assert all(call == DIR_FORWARD for call, mm in zip(forward_calls, forward_mm, strict=True) if mm > limit)
+    assert all(call == DIR_BACKWARD for call in backward_calls)
+
+
+def test_forward_swing_overrides_a_backward_landing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a network that calls every stride backward, only the strides whose swing went clearly forward are
+    forward: the rule sits after the network, in the detector."""
+    forward_mm, _ = swing_mm_of("forward", "flat", 1.0, "shoe")
+
+    def always_backward(model: object, feat: object, hidden: object, out: list[int]) -> None:
+        out[0], out[1], out[2], out[3] = 1 << 14, 0, 0, 0
+
+    monkeypatch.setattr(detector_module, "scores", always_backward)
+    mm, calls = swing_mm_of("forward", "flat", 1.0, "shoe")
+    assert mm == forward_mm
+    assert calls == [DIR_FORWARD if v > _SWING_FORWARD_SHOE_MM else DIR_BACKWARD for v in mm]
+    assert calls.count(DIR_FORWARD) >= len(calls) // 2
+
+
+@pytest.mark.parametrize("rate_hz", [25, 50, 149, 174, 400])
+def test_swing_displacement_sums_stay_small_ints(rate_hz: int) -> None:
+    """The worst swing (8 g all the way through the ring) keeps every partial sum under 2**30 (a MicroPython small
+    int on the ESP32): the weights are in Q6 and x is clipped to 8191 mg."""
+    det = StepDetector(rate_hz, 2048)
+    ring = det._ring_mask + 1
+    assert 8191 * 64 * ring < 1 << 30
+    for sign in (1, -1):
+        for k in range(ring):
+            det._r_x[k] = sign * 32767 if k < ring // 2 else -sign * 32767
+            det._r_z[k] = 0
+        det._t = 3 * ring
+        det._move_start = 0
+        mm = det._swing_displacement(det._t - 1)
+        assert mm * sign > 0
+        assert abs(mm) < 1 << 30
+
+
+@pytest.mark.micropython
+def test_worst_case_swing_displacement_allocates_nothing_under_micropython(upy: MicroPython) -> None:
+    """The real MicroPython runs the swing displacement over a full ring of 8 g swings with the heap locked: a
+    partial sum beyond a small int would need a heap object and fail."""
+    code = """
+import gc, micropython
+from anklet.detector import StepDetector
+det = StepDetector(174, 2048)
+ring = det._ring_mask + 1
+k = 0
+while k < ring:
+    det._r_x[k] = 32767 if k < ring // 2 else -32767
+    det._r_z[k] = -32767
+    k += 1
+det._t = 3 * ring
+det._move_start = 0
+det._tilt_s = -(1 << 11)
+mm = 0
+outcome = "allocated"
+gc.collect()
+micropython.heap_lock()
+try:
+    mm = det._swing_displacement(det._t - 1)
+    outcome = "ok"
+except MemoryError:
+    pass
+finally:
+    micropython.heap_unlock()
+print(outcome, ring, mm)
+"""
+    outcome, ring, mm = upy.run(code).split()
+    assert outcome == "ok"
+    assert int(ring) == 1024
+    assert int(mm) > 0

@@ -19,7 +19,7 @@ import anklet.detector
 from anklet_host.analysis.detect import detect
 from anklet_host.analysis.score import score_trace
 from anklet_host.synth import Segment, WalkSpec, generate_walk
-from tools.train_detector.capture import N_FEATURES, run_detector
+from tools.train_detector.capture import N_FEATURES, SWING_FORWARD_MM, SWING_MM_FEATURE, run_detector, swung_forward
 from tools.train_detector.corpus import Corpus, WalkSource, build_corpus, match_contacts
 from tools.train_detector.export import MODEL_NAMES, MODULE_PATH, read_module, render, write_module
 from tools.train_detector.fit import loro_calls, loro_jobs, run_jobs, shipped_jobs
@@ -95,6 +95,21 @@ def test_decision_rule_margin_and_ties() -> None:
     backward, strike = decide(scores, 60)
     assert backward.tolist() == [0, 0, 1, 1, 1, 0]
     assert strike.tolist() == [0, 1, 1, 0, 1, 2]
+    # A swing that clearly went forward makes the stride forward, and then the forward toe margin applies to it.
+    swung = np.array([False, False, True, False, True, True])
+    backward, strike = decide(scores, 60, swung)
+    assert backward.tolist() == [0, 0, 0, 1, 0, 0]
+    assert strike.tolist() == [0, 1, 0, 0, 2, 2]
+
+
+def test_swung_forward_follows_the_detectors_threshold_per_placement() -> None:
+    features = np.zeros((4, N_FEATURES), dtype=np.int16)
+    shoe, ankle = SWING_FORWARD_MM["shoe"], SWING_FORWARD_MM["ankle"]
+    assert (shoe, ankle) == (int(anklet.detector._SWING_FORWARD_SHOE_MM), int(anklet.detector._SWING_FORWARD_ANKLE_MM))
+    assert shoe < ankle
+    features[:, SWING_MM_FEATURE] = [shoe, shoe + 1, shoe + 1, ankle + 1]
+    placements = np.array(["shoe", "shoe", "ankle", "ankle"])
+    assert swung_forward(features, placements).tolist() == [False, True, False, True]
 
 
 def test_the_committed_module_is_the_exporters_output() -> None:
@@ -182,7 +197,8 @@ def test_tiny_corpus_fits_exports_and_the_detector_calls_as_predicted(
         for mode in ("acc", "gyro"):
             name = f"{source.placement.upper()}_{mode.upper()}"
             found = run_detector(source.load(), source.placement, use_gyro=mode == "gyro")
-            direction, strike = decide(integer_scores(new[name], found.features), found.toe_margin)
+            swung = swung_forward(found.features, np.array([source.placement] * len(found.features)))
+            direction, strike = decide(integer_scores(new[name], found.features), found.toe_margin, swung)
             assert len(found.t_s) > 20
             assert found.direction.tolist() == direction.tolist()
             assert found.strike.tolist() == strike.tolist()

@@ -15,13 +15,30 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from anklet.detector import _N_FEATURES, PLACEMENT_ANKLE, PLACEMENT_SHOE, StepDetector
+from anklet.detector import (
+    _N_FEATURES,
+    _SWING_FORWARD_ANKLE_MM,
+    _SWING_FORWARD_SHOE_MM,
+    PLACEMENT_ANKLE,
+    PLACEMENT_SHOE,
+    StepDetector,
+)
 from anklet_host.analysis.detect import ACCEL_LSB_PER_G, GYRO_LSB_PER_DPS, feed_trace
 from anklet_host.analysis.resample import MAX_DETECTOR_RATE_HZ, resample_trace
 from anklet_host.trace import Trace
 
 N_FEATURES = int(_N_FEATURES)
 PLACEMENT_CODES = {"ankle": PLACEMENT_ANKLE, "shoe": PLACEMENT_SHOE}
+# The swing displacement feature (mm) and, per placement, the one beyond which the detector calls a stride forward.
+SWING_MM_FEATURE = 24
+SWING_FORWARD_MM = {"ankle": int(_SWING_FORWARD_ANKLE_MM), "shoe": int(_SWING_FORWARD_SHOE_MM)}
+
+
+def swung_forward(features: npt.NDArray[np.int16], placements: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
+    """Rows whose swing carried the foot clearly forward: the detector calls them forward whatever the network says."""
+    limit = np.where(placements == "shoe", SWING_FORWARD_MM["shoe"], SWING_FORWARD_MM["ankle"])
+    moved: npt.NDArray[np.bool_] = features[:, SWING_MM_FEATURE].astype(np.int64) > limit
+    return moved
 
 
 class FeatureCapturingDetector(StepDetector):

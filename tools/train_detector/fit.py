@@ -26,6 +26,8 @@ from tools.train_detector.export import MODEL_NAMES
 from tools.train_detector.mlp import FloatArray, IntModel, TrainConfig, quantize, train
 from tools.train_detector.scores import Calls, predict
 
+# Feature 24, the swing displacement, is no network input: the detector's own rule reads it after the network
+# (`tools.train_detector.capture.swung_forward`), so what a flat-footed forward landing looks like cannot outvote it.
 ACC_FEATURES = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 18, 19, 20, 21)
 GYRO_FEATURES = tuple(range(22))
 FEATURES = {"acc": ACC_FEATURES, "gyro": GYRO_FEATURES}

@@ -161,10 +161,16 @@ def float_scores(model: FloatModel, x: FloatArray) -> FloatArray:
     return logits
 
 
-def decide(scores: IntArray, toe_margin: int | IntArray = 0) -> tuple[IntArray, IntArray]:
-    """Direction (1 backward) and strike (0 heel, 1 toe, 2 flat) from Q14 scores, by the detector's rule: a forward
-    stride is toe-first only when its toe score beats heel by ``toe_margin``; ties go to heel, then toe."""
+def decide(
+    scores: IntArray, toe_margin: int | IntArray = 0, swung_forward: npt.NDArray[np.bool_] | None = None
+) -> tuple[IntArray, IntArray]:
+    """Direction (1 backward) and strike (0 heel, 1 toe, 2 flat) from Q14 scores, by the detector's rule: a stride
+    whose swing clearly carried the foot forward (``swung_forward``, `tools.train_detector.capture.swung_forward`) is
+    forward whatever the scores say; a forward stride is toe-first only when its toe score beats heel by
+    ``toe_margin``; ties go to heel, then toe."""
     backward = (scores[:, 0] > 0).astype(np.int64)
+    if swung_forward is not None:
+        backward[swung_forward] = 0
     heel = scores[:, 1]
     toe = scores[:, 2] - np.where(backward == 1, 0, toe_margin)
     flat = scores[:, 3]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from tools.train_detector.capture import swung_forward
 from tools.train_detector.corpus import NO_LABEL, OUT_OF_SCOPE, WALKING, Corpus
 from tools.train_detector.mlp import IntModel, decide, integer_scores
 
@@ -79,7 +80,9 @@ def predict(corpus: Corpus, model: IntModel) -> Calls:
     strike = direction.copy()
     rows = np.flatnonzero(corpus.detected)
     if len(rows):
-        d, s = decide(integer_scores(model, corpus.features[rows]), corpus.toe_margin[rows].astype(np.int64))
+        features = corpus.features[rows]
+        swung = swung_forward(features, corpus.walk_placement[corpus.walk[rows]])
+        d, s = decide(integer_scores(model, features), corpus.toe_margin[rows].astype(np.int64), swung)
         direction[rows] = d
         strike[rows] = s
     return direction, strike
