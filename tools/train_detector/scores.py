@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from anklet_host.analysis.score import Score
 from tools.train_detector.capture import swung_forward
 from tools.train_detector.corpus import NO_LABEL, OUT_OF_SCOPE, WALKING, Corpus
 from tools.train_detector.mlp import IntModel, decide, integer_scores
@@ -21,36 +22,21 @@ STRIKE_HEEL = 0
 STRIKE_TOE = 1
 
 
-@dataclass(frozen=True)
-class Figures:
-    references: int
-    detections: int
-    matched: int
-    direction_known: int
-    direction_right: int
-    strike_known: int
-    strike_right: int
-    heel_contacts: int
-    heel_called_toe: int
-    idle_false_contacts: int
-    idle_hours: float
+@dataclass
+class Figures(Score):
+    """`anklet eval`'s counts (`Score`: F1, direction, strike, heel called toe follow from them) and the false
+    contacts in the corpus's non-walking movement."""
 
-    @property
-    def f1(self) -> float:
-        total = self.references + self.detections
-        return 2 * self.matched / total if total else 1.0
+    idle_false_contacts: int = 0
+    idle_hours: float = 0.0
 
     @property
     def direction(self) -> float | None:
-        return self.direction_right / self.direction_known if self.direction_known else None
+        return self.direction_accuracy
 
     @property
     def strike(self) -> float | None:
-        return self.strike_right / self.strike_known if self.strike_known else None
-
-    @property
-    def heel_called_toe_rate(self) -> float | None:
-        return self.heel_called_toe / self.heel_contacts if self.heel_contacts else None
+        return self.strike_accuracy
 
     @property
     def idle_false_per_hour(self) -> float | None:
