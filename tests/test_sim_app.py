@@ -244,3 +244,8 @@ def test_settings_over_ble_apply_and_survive_the_restart_a_new_leg_needs(
         status = anklet("status")
         assert status[4] == "settings 104 Hz, left leg, goal 20 min/day, sessions start when walking starts"
         assert f"(boot {boot + 1}," in status[2]
+        # 100 Hz is the setting the chip already runs at 104 Hz for: nothing changes, nothing restarts.
+        assert anklet("settings", "--rate-hz", "100") == [
+            "104 Hz, left leg, goal 20 min/day, sessions start when walking starts"
+        ]
+        assert sim.boots == 2

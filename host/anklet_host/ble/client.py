@@ -247,6 +247,22 @@ class AnkletLink:
             with contextlib.suppress(BleakError, TimeoutError, OSError):
                 await client.disconnect()
 
+    def on_disconnect(self, watcher: Callable[[], None]) -> None:
+        """Call ``watcher`` when the link drops (from the BLE stack's side)."""
+        self._watchers.append(watcher)
+
+    async def dropped_within(self, timeout_s: float) -> bool:
+        """Whether the link drops within ``timeout_s`` (an anklet restarting to apply settings drops it)."""
+        dropped = asyncio.Event()
+        self.on_disconnect(dropped.set)
+        if not self.client.is_connected:
+            return True
+        try:
+            await asyncio.wait_for(dropped.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
     # --------------------------------------------------------------------------------------------------- basics
     @property
     def mtu_size(self) -> int:

@@ -63,7 +63,7 @@ async def _live(args: argparse.Namespace) -> int:
         device = await find_anklet(radio, args.device, args.scan_timeout)
         async with AnkletLink.connect(radio, device) as link:
             lost = asyncio.Event()
-            link._watchers.append(lost.set)
+            link.on_disconnect(lost.set)
 
             def on_cadence(cadence: Cadence) -> None:
                 display.cadence = cadence

@@ -19,6 +19,7 @@ from anklet_host.cli.commands.status import describe_settings
 from anklet_host.errors import AnkletError, InputError
 
 NAME = "settings"
+RESTART_WAIT_S = 1.0  # the anklet applies a write within a few of its BLE service rounds (tens of ms)
 HELP = "show or change the anklet's daily goal, leg, session start and sample rate"
 
 
@@ -65,7 +66,9 @@ async def _settings(args: argparse.Namespace) -> int:
                 print(describe_settings(current))
                 return 0
             await link.write_settings(new)
-            if (new.rate_hz, new.placement) != (current.rate_hz, current.placement):
+            # A new rate or leg makes the anklet save its counters and restart (the link drops); anything else it
+            # applies at once and answers with what is now in effect.
+            if await link.dropped_within(RESTART_WAIT_S):
                 print(describe_settings(new))
                 print("the anklet restarts to apply the new sample rate or leg", file=sys.stderr)
                 return 0
