@@ -107,11 +107,7 @@ class ADXL345(SensorBase):
 
     def wake_on_motion(self, threshold_mg):
         """12.5 Hz low-power mode; AC-coupled activity on any axis above ``threshold_mg`` (62.5 mg steps)."""
-        steps = (threshold_mg * 2 + 124) // 125
-        if steps < 1:
-            steps = 1
-        if steps > 255:
-            steps = 255
+        steps = clamp((threshold_mg * 2 + 124) // 125, 1, 255)
         self.write_reg(_POWER_CTL, 0)
         self.write_reg(_INT_ENABLE, 0)
         self.write_reg(_FIFO_CTL, 0)

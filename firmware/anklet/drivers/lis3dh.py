@@ -123,11 +123,7 @@ class LIS3DH(SensorBase):
 
         Returns the threshold the chip applies (a multiple of 16 mg). `start` resumes streaming.
         """
-        steps = (threshold_mg + _WOM_MG_PER_LSB - 1) // _WOM_MG_PER_LSB
-        if steps < 1:
-            steps = 1
-        if steps > 127:
-            steps = 127
+        steps = clamp((threshold_mg + _WOM_MG_PER_LSB - 1) // _WOM_MG_PER_LSB, 1, 127)
         self.write_reg(_CTRL_REG1, _LPEN)
         self.write_reg(_CTRL_REG3, 0)
         self.write_reg(_FIFO_CTRL_REG, 0)

@@ -150,11 +150,7 @@ class _LSM6DSBase(SensorBase):
 
     def wake_on_motion(self, threshold_mg):
         """Gyro off, accel 26 Hz low-power at +-2 g; INT on a slope above ``threshold_mg`` (31.25 mg steps)."""
-        steps = (threshold_mg * 64 + 1999) // 2000
-        if steps < 1:
-            steps = 1
-        if steps > 63:
-            steps = 63
+        steps = clamp((threshold_mg * 64 + 1999) // 2000, 1, 63)
         self.write_reg(_INT1_CTRL, 0)
         self.write_reg(_INT2_CTRL, 0)
         self.write_reg(_CTRL2_G, 0)

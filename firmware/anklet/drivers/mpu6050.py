@@ -246,11 +246,7 @@ class MPU6050(_MPUBase):
 
     def wake_on_motion(self, threshold_mg):
         """Accel-only cycle mode at 5 Hz; INT on motion above ``threshold_mg`` (2 mg steps). Returns the threshold."""
-        steps = (threshold_mg + 1) // 2
-        if steps < 1:
-            steps = 1
-        if steps > 255:
-            steps = 255
+        steps = clamp((threshold_mg + 1) // 2, 1, 255)
         self.write_reg(_INT_ENABLE, 0)
         self.write_reg(_USER_CTRL, 0)
         self.write_reg(_FIFO_EN, 0)
@@ -314,11 +310,7 @@ class MPU6886(_MPUBase):
 
     def wake_on_motion(self, threshold_mg):
         """Accel low-power cycle mode; INT when any axis changes by more than ``threshold_mg`` (4 mg steps)."""
-        steps = (threshold_mg + 3) // 4
-        if steps < 1:
-            steps = 1
-        if steps > 255:
-            steps = 255
+        steps = clamp((threshold_mg + 3) // 4, 1, 255)
         self.write_reg(_INT_ENABLE, 0)
         self.write_reg(_USER_CTRL, 0)
         self.write_reg(_FIFO_EN, 0)
