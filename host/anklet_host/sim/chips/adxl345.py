@@ -64,14 +64,8 @@ class ADXL345Model(ChipModel):
             bits = 10
             self.acc_num = 256 >> rng
         self.acc_den = 1000
-        self.acc_hi = (1 << (bits - 1)) - 1
-        self.acc_lo = -(1 << (bits - 1))
-        mode = self._fifo_mode()
-        self.fifo_on = mode != 0
-        self.fifo_overwrites = mode != 1
-        if not self.fifo_on:
-            self.fifo_clear()
-            self.overrun = False
+        self.set_resolution_bits(bits)
+        self.follow_fifo_mode(self._fifo_mode())
         act = regs[_ACT_INACT_CTL]
         if regs[_INT_ENABLE] & _ACTIVITY and act & 0x70 and regs[_THRESH_ACT]:
             self.wom_threshold_mg = regs[_THRESH_ACT] * 625 // 10

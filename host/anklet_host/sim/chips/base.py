@@ -199,6 +199,20 @@ class ChipModel:
             self._wom_ref_valid = True
 
     # ------------------------------------------------------------------------------------------ the generic FIFO
+    def set_resolution_bits(self, bits: int) -> None:
+        """Samples are ``bits``-bit two's complement: clip conversions to that range."""
+        self.acc_hi = (1 << (bits - 1)) - 1
+        self.acc_lo = -(1 << (bits - 1))
+
+    def follow_fifo_mode(self, mode: int) -> None:
+        """FIFO mode 0 is bypass (off: emptied, overrun cleared), 1 keeps the oldest samples when full, others
+        overwrite (stream)."""
+        self.fifo_on = mode != 0
+        self.fifo_overwrites = mode != 1
+        if not self.fifo_on:
+            self.fifo_clear()
+            self.overrun = False
+
     def fifo_clear(self) -> None:
         self.fifo_head = 0
         self.fifo_count = 0

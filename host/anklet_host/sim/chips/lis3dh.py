@@ -70,14 +70,8 @@ class LIS3DHModel(ChipModel):
             mg_per_digit = _MG_PER_DIGIT_LP[fs]
         self.acc_num = 1
         self.acc_den = mg_per_digit
-        self.acc_hi = (1 << (bits - 1)) - 1
-        self.acc_lo = -(1 << (bits - 1))
-        mode = self._fifo_mode()
-        self.fifo_on = mode != 0
-        self.fifo_overwrites = mode != 1
-        if not self.fifo_on:
-            self.fifo_clear()
-            self.overrun = False
+        self.set_resolution_bits(bits)
+        self.follow_fifo_mode(self._fifo_mode())
         cfg = regs[_INT1_CFG]
         if cfg & 0x3F and regs[_INT1_THS]:
             self.wom_threshold_mg = (regs[_INT1_THS] & 0x7F) * _THS_MG[fs]
