@@ -175,6 +175,8 @@ def test_an_idle_anklet_deep_sleeps_with_motion_armed_and_wakes_with_its_counter
         assert wait_until(lambda: any(e.get("ev") == "deepsleep" for e in events), 10)
         armed = [e for e in events if e.get("ev") == "wake_pins"]
         assert armed[-1]["ext0"] == [27, 1]  # the sensor's INT1 on GPIO27, active high
+        # The app's 120 mg in the LSM6DSOX's 31.25 mg steps at ±2 g, rounded up: 4 steps, as the chip model holds it.
+        assert armed[-1]["motion_mg"] == [125]
         time.sleep(0.5)
         assert sim.boots == 1  # asleep: nothing runs until the wake pin rises
         mark = sim.transcript_length()

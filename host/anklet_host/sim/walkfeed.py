@@ -192,10 +192,9 @@ class WalkResume:
 
     Deep sleep: the chip model lives in the VM, which does not run while the board sleeps, so the world stands in for
     the sensor's wake-on-motion: the walk goes on in board time, and when it moves again (the acceleration leaves rest
-    by ``MOTION_MG``) the armed wake pin is driven and the next boot plays the walk from there.
+    by the threshold the firmware programmed into its sensor before sleeping) the armed wake pin is driven and the
+    next boot plays the walk from there. A sensor not armed for motion wakes nothing.
     """
-
-    MOTION_MG = 100  # what counts as moving again: the firmware arms its sensor's motion interrupt near this
 
     def __init__(self, board: SimBoard, flash_dir: Path, walk: WalkFile, *, pace: bool = True) -> None:
         self.board = board
@@ -207,6 +206,7 @@ class WalkResume:
         self.start_record = 0
         self._reached = -1  # the record this boot's sensor has reached, -1 before its walk started
         self._wake_pin: tuple[int, int] | None = None  # (pin, level) the firmware armed for deep sleep
+        self.motion_mg = 0  # the sensor's wake-on-motion threshold as the firmware armed it (0: off)
         self._moves_at: int | None = None  # while asleep: the record at which the walker moves again
         board.on_event(self)
 
@@ -221,6 +221,8 @@ class WalkResume:
         elif kind == "wake_pins":
             ext0 = event.get("ext0")
             self._wake_pin = (int(ext0[0]), int(ext0[1])) if isinstance(ext0, list) else None
+            armed = event.get("motion_mg")
+            self.motion_mg = int(armed[0]) if isinstance(armed, list) and armed else 0
         elif kind == "deepsleep":
             self._sleep()
         elif kind == "off":
@@ -236,10 +238,10 @@ class WalkResume:
 
     def _sleep(self) -> None:
         now = max(self._reached, self.start_record)
-        if self._wake_pin is None or now >= self.count:
+        if self._wake_pin is None or not self.motion_mg or now >= self.count:
             return
         rest = np.asarray(self.walk.rest_mg, dtype=np.int64)
-        moving = np.abs(self.walk.accel_mg[now:] - rest).max(axis=1) > self.MOTION_MG
+        moving = np.abs(self.walk.accel_mg[now:] - rest).max(axis=1) > self.motion_mg
         if not moving.any():
             self._moves_at = self.count  # the walk is over: the board sleeps on
             return

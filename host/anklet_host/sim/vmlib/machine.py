@@ -64,7 +64,9 @@ def soft_reset():
 def deepsleep(time_ms=0):
     import esp32
 
-    _simboard.emit({"ev": "wake_pins", "ext0": esp32._ext0, "ext1": esp32._ext1})
+    # What the sensor was armed to call motion (mg, 0: not armed), for the world that moves on while the VM sleeps.
+    motion_mg = [m.wom_threshold_mg for m in _simhw.models]
+    _simboard.emit({"ev": "wake_pins", "ext0": esp32._ext0, "ext1": esp32._ext1, "motion_mg": motion_mg})
     _simhost.deepsleep(time_ms)
 
 
