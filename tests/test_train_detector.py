@@ -23,7 +23,17 @@ from tools.train_detector.capture import N_FEATURES, SWING_FORWARD_MM, SWING_MM_
 from tools.train_detector.corpus import Corpus, WalkSource, build_corpus, match_contacts
 from tools.train_detector.export import MODEL_NAMES, MODULE_PATH, read_module, render, write_module
 from tools.train_detector.fit import loro_calls, loro_jobs, run_jobs, shipped_jobs
-from tools.train_detector.mlp import FEATURE_CLIP, IntModel, TrainConfig, decide, integer_scores
+from tools.train_detector.mlp import (
+    FEATURE_CLIP,
+    IntModel,
+    TrainConfig,
+    decide,
+    fit,
+    float_scores,
+    integer_scores,
+    merge,
+    train,
+)
 from tools.train_detector.scores import figures, predict, shipped_calls
 from tools.train_detector.tune import VALIDATION_FIRST_SEED, split, with_margin
 
@@ -261,3 +271,22 @@ def test_tuning_split_keeps_validation_walks_apart_and_margin_moves_only_shoe_ac
     assert shoe_acc.sum() == 4
     assert (moved[shoe_acc] == 0).all()
     assert (moved[~shoe_acc] == 81920).all()
+
+
+def test_merged_fits_score_the_mean_of_their_logits() -> None:
+    """`TrainConfig.members`: the fits from different random starts become one wider network whose logits are their
+    mean, so the firmware runs an averaged ensemble with its single-network `scores`."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 100, (300, 5))
+    backward = x[:, 0] > 0
+    strike = (x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 80)
+    config = TrainConfig(hidden=6, iterations=40)
+    fits = [train(x, backward, strike, dataclasses.replace(config, seed=s)) for s in (7, 8, 9)]
+    merged = fit(x, backward, strike, dataclasses.replace(config, seed=7, members=3))
+    assert merged.w1.shape == (5, 18)
+    assert merged.w2.shape == (18, 4)
+    expected = np.mean([float_scores(f, x) for f in fits], axis=0)
+    assert np.allclose(float_scores(merged, x), expected, atol=1e-4)
+    assert not np.allclose(float_scores(fits[0], x), expected, atol=1e-2)  # the members do differ
+    with pytest.raises(ValueError, match="same rows"):
+        merge([fits[0], train(x[:200], backward[:200], strike[:200], config)])

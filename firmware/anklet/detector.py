@@ -38,7 +38,9 @@ How it works (per stride, one foot):
   for at least 150 ms, a stance is activity below a lower threshold for 100 ms. Thresholds follow the strides seen.
 - At stance onset the contact is the first sample, in the 300 ms before the stance settles, whose impact score
   (how far x and z stand out from their neighbours 20 ms either side) reaches 70% of the largest there: the landing
-  transient, not the swing's smooth braking before it.
+  transient, not the swing's smooth braking before it. A landing less than half a stride (0.55-0.75 s) after the
+  last contact replaces it: a pause in mid swing split that stride (a slow walker's foot can glide so smoothly that
+  its swing reads as quiet, and the lift-off's jolt before it as a landing).
 - When the stance ends (the next swing is under way) 25 integer features of the stride are measured from the rings:
   foot/shank pitch (tilt-corrected forward acceleration, i.e. the gravity direction) and vertical acceleration in
   windows just before contact, just after it (fixed and stride-relative windows) and just before lift-off, all
@@ -50,7 +52,8 @@ How it works (per stride, one foot):
   the foot's pitch), i.e. ``sum(x_j * ((n - 1) / 2 - j))`` in mm: large and positive when the foot swung forward.
 - Direction and strike come from `anklet.detect_mlp`: a small integer neural network (one hidden layer) per
   placement and sensor set (accelerometer only / with gyro) scores direction (its sign) and heel, toe and flat (the
-  largest wins). Ankle models were fitted on synthetic walks (`anklet synth` seeds 0-199); shoe models on those plus
+  largest wins; the accelerometer-only shoe network is three fits averaged, merged into one wider layer). Ankle
+  models were fitted on synthetic walks (`anklet synth` seeds 0-199); shoe models on those plus
   the real shoe recordings, whose reported figures come from leave-one-recording-out fits (README). A stride whose
   swing displacement is clearly forward (`_SWING_FORWARD_SHOE_MM`) is forward even if the network reads its landing
   as backward.
@@ -204,7 +207,9 @@ class StepDetector:
         # Durations in core samples.
         self._swing_min_n = int(0.15 * core_hz + 0.5)
         self._quiet_n = int(0.10 * core_hz + 0.5)
+        # Two landings closer than half a stride (0.55-0.75 s) are one contact split by a pause (`_stance_onset`).
         self._refractory_n = int(0.55 * core_hz)
+        self._refractory_max_n = int(0.75 * core_hz)
         # Feature windows (core samples).
         self._w20 = int(0.02 * core_hz + 0.5)
         self._w60 = int(0.06 * core_hz + 0.5)
@@ -308,6 +313,7 @@ class StepDetector:
         self._open_swing_z = 0
         self._open_move_peak = 0
         self._interval_core = self._stride_default_core
+        self._interval_prev_core = self._stride_default_core
         # Walking gate.
         self._gate_open = False
         self._pend_count = 0
@@ -507,7 +513,18 @@ class StepDetector:
         contact_t = self._pick_contact(onset_t)
         top = self._pick_top
         made = 0
-        if contact_t - self._last_contact_t < self._refractory_n:
+        # Half the last stride: a slow walker's swing can go quiet in mid air (the foot glides at a steady speed),
+        # and the lift-off's jolt before that pause must not pass for a contact of its own.
+        refractory = self._interval_core
+        if self._interval_prev_core > refractory:
+            refractory = self._interval_prev_core  # the stride before, in case the last contact was such a jolt
+        refractory >>= 1
+        if refractory < self._refractory_n:
+            refractory = self._refractory_n
+        elif refractory > self._refractory_max_n:
+            refractory = self._refractory_max_n
+        split = contact_t - self._last_contact_t < refractory
+        if split:
             # Two landings within one stride: a pause in mid swing split it, and the later one, whose stance
             # lasts, is the contact.
             if not self._open:
@@ -516,7 +533,12 @@ class StepDetector:
             made = self._finalize()
         self._open_impact = top
         self._open_move_peak = self._move_peak
-        if contact_t - self._open_t < self._stride_max_core:
+        if split:
+            # The stride runs from the contact before the one this landing replaces.
+            if self._interval_core + contact_t - self._open_t < self._stride_max_core:
+                self._interval_core += contact_t - self._open_t
+        elif contact_t - self._open_t < self._stride_max_core:
+            self._interval_prev_core = self._interval_core
             self._interval_core = contact_t - self._open_t
         self._open_dir_score = self._swing_direction_score(contact_t)
         self._open_swing_mm = self._swing_displacement(contact_t)

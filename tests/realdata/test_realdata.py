@@ -143,8 +143,10 @@ def test_strides_go_forward_along_body_x(shared_data: Path, name: str) -> None:
 def test_shoe_accelerometer_only(real_traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = run_eval(capsys, real_traces, "--no-gyro")
     assert result["references"] == 183
-    assert result["f1"] >= 0.975
-    assert result["precision"] >= 0.97
+    # Measured 0.986: 180 of 183 matched, 2 detections off by 0.19-0.22 s (a pivot in a U-turn, a shuffle when
+    # stopping) and no other extra one (a slow walker's lift-off jolt once passed for one; see the test below).
+    assert result["f1"] >= 0.985
+    assert result["precision"] >= 0.985
     assert result["direction_accuracy"] >= 0.99
     assert result["strike_accuracy"] >= 0.99  # in-sample, as with the gyro below
     assert result["heel_called_toe_rate"] <= 0.01
@@ -152,12 +154,26 @@ def test_shoe_accelerometer_only(real_traces: Path, capsys: pytest.CaptureFixtur
 
 def test_shoe_with_gyro(real_traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = run_eval(capsys, real_traces)
-    assert result["f1"] >= 0.975
+    assert result["f1"] >= 0.985
     assert result["direction_accuracy"] >= 0.99
     # In-sample: these recordings are part of the shoe models' fit (all 180 matched strikes right when measured);
     # the figures without that advantage are the leave-one-recording-out ones (README "Real data").
     assert result["strike_accuracy"] >= 0.99
     assert result["heel_called_toe_rate"] <= 0.01
+
+
+def test_lift_off_jolt_after_a_quiet_swing_is_no_contact(real_traces: Path) -> None:
+    """IPOL 2-1, right foot, the second-last stride of a slow walker (1.4 s strides): the foot lifts off with a jolt
+    at 26.9 s and then glides so smoothly that its swing reads as quiet for 0.25 s before the real heel strike at
+    27.44 s. The jolt is half a stride before that strike, so it is the same contact split by a pause, not one more."""
+    from anklet_host.analysis.detect import detect
+
+    trace = read_trace(real_traces / "ipol-2-1-right.csv")
+    times = np.array([s.t_s for s in detect(trace, "shoe", use_gyro=False).steps])
+    refs = np.array([c.t_s for c in trace.reference_contacts()])
+    late = times[(times > 25.0) & (times < 28.0)]
+    assert len(late) == len(refs[(refs > 25.0) & (refs < 28.0)]) == 2
+    assert np.all(np.abs(late - refs[(refs > 25.0) & (refs < 28.0)]) < 0.05)
 
 
 def test_half_rate_gives_the_same_contacts(real_traces: Path) -> None:

@@ -4,6 +4,8 @@
 - Shoe models: those plus the real shoe recordings, each real contact weighted ``TrainConfig.real_weight`` (there
   are a few hundred of them beside tens of thousands of synthetic ones).
 - Every row is also weighted by its true strike (``TrainConfig.strike_weight``).
+- The accelerometer-only shoe model, shipped and leave-one-out alike, is the mean of ``TrainConfig.shoe_acc_members``
+  fits from different random starts, merged into one wider network (`tools.train_detector.mlp.merge`).
 - LORO: for each real recording, a shoe model fitted exactly as the shipped one but without that recording (both
   feet) calls its contacts; those calls give the real-data figures, so no real figure is in-sample.
 
@@ -16,14 +18,14 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from tools.train_detector.corpus import NO_LABEL, Corpus
 from tools.train_detector.export import MODEL_NAMES
-from tools.train_detector.mlp import FloatArray, IntModel, TrainConfig, quantize, train
+from tools.train_detector.mlp import FloatArray, IntModel, TrainConfig, fit, quantize
 from tools.train_detector.scores import Calls, predict
 
 # Feature 24, the swing displacement, is no network input: the detector's own rule reads it after the network
@@ -54,9 +56,15 @@ def labelled_rows(corpus: Corpus, placement: str, mode: str) -> npt.NDArray[np.b
 
 
 def _job(
-    label: str, mode: str, parts: Sequence[tuple[Corpus, npt.NDArray[np.bool_], float]], config: TrainConfig
+    label: str,
+    placement: str,
+    mode: str,
+    parts: Sequence[tuple[Corpus, npt.NDArray[np.bool_], float]],
+    config: TrainConfig,
 ) -> FitJob:
     columns = FEATURES[mode]
+    if (placement, mode) == ("shoe", "acc"):
+        config = replace(config, members=config.shoe_acc_members)
     x = np.vstack([c.features[rows][:, columns] for c, rows, _ in parts]).astype(np.float64)
     return FitJob(
         label=label,
@@ -72,7 +80,7 @@ def _job(
 
 
 def run_job(job: FitJob) -> IntModel:
-    return quantize(train(job.x, job.backward, job.strike, job.config, job.row_weight), job.columns)
+    return quantize(fit(job.x, job.backward, job.strike, job.config, job.row_weight), job.columns)
 
 
 def shipped_jobs(synthetic: Corpus, real: Corpus, config: TrainConfig) -> list[FitJob]:
@@ -81,7 +89,7 @@ def shipped_jobs(synthetic: Corpus, real: Corpus, config: TrainConfig) -> list[F
         parts = [(synthetic, labelled_rows(synthetic, placement, mode), 1.0)]
         if placement == "shoe":
             parts.append((real, labelled_rows(real, placement, mode), config.real_weight))
-        jobs.append(_job(name, mode, parts, config))
+        jobs.append(_job(name, placement, mode, parts, config))
     return jobs
 
 
@@ -94,6 +102,7 @@ def loro_jobs(synthetic: Corpus, real: Corpus, config: TrainConfig) -> list[FitJ
             jobs.append(
                 _job(
                     f"loro {mode} {group}",
+                    "shoe",
                     mode,
                     [(synthetic, synth_rows, 1.0), (real, others, config.real_weight)],
                     config,

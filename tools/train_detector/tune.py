@@ -45,6 +45,8 @@ RECIPES: dict[str, TrainConfig] = {
     "h32-real20-it6000": TrainConfig(hidden=32, real_weight=20.0, iterations=6000),
     "h32-real20-l2e3": TrainConfig(hidden=32, real_weight=20.0, l2=1e-3),
     "h32-real40": TrainConfig(hidden=32, real_weight=40.0),
+    "single": TrainConfig(shoe_acc_members=1),
+    "ens5": TrainConfig(shoe_acc_members=5),
 }
 
 
