@@ -40,7 +40,7 @@ RECIPES: dict[str, TrainConfig] = {
     "h32": TrainConfig(hidden=32),
     "h32-real20": TrainConfig(hidden=32, real_weight=20.0),
     "h24-real20": TrainConfig(hidden=24, real_weight=20.0),
-    "real20": TrainConfig(real_weight=20.0),
+    "real10": TrainConfig(real_weight=10.0),
     "h32-real20-heel2": TrainConfig(hidden=32, real_weight=20.0, strike_weight=(2.0, 1.0, 1.0)),
     "h32-real20-it6000": TrainConfig(hidden=32, real_weight=20.0, iterations=6000),
     "h32-real20-l2e3": TrainConfig(hidden=32, real_weight=20.0, l2=1e-3),
