@@ -150,15 +150,26 @@ def test_reset_counters_keeps_the_event_stream() -> None:
 
 
 @pytest.mark.micropython
-@pytest.mark.parametrize(("rate_hz", "gyro"), [(100, False), (400, True), (25, False)])
-def test_no_heap_allocation_per_sample_under_micropython(upy: MicroPython, rate_hz: int, gyro: bool) -> None:
+@pytest.mark.parametrize(
+    ("rate_hz", "gyro", "placement"),
+    # The shoe without gyro runs the largest network (three fits merged, 72 hidden units) once per stride.
+    [
+        (100, False, PLACEMENT_ANKLE),
+        (400, True, PLACEMENT_ANKLE),
+        (25, False, PLACEMENT_ANKLE),
+        (100, False, PLACEMENT_SHOE),
+    ],
+)
+def test_no_heap_allocation_per_sample_under_micropython(
+    upy: MicroPython, rate_hz: int, gyro: bool, placement: int
+) -> None:
     code = (
         WALK_SOURCE
         + """
 import gc, micropython
 from anklet.detector import StepDetector
 ax, ay, az = make_walk(RATE, 40)
-det = StepDetector(RATE, 2048, GYRO, 0, (1, 2, 3))
+det = StepDetector(RATE, 2048, GYRO, PLACEMENT, (1, 2, 3))
 
 def walk(det, ax, ay, az):
     # Locals only: a new module global would grow the globals dict (a heap allocation).
@@ -182,7 +193,9 @@ except MemoryError:
 finally:
     micropython.heap_unlock()
 print(outcome, made, det.contacts)
-""".replace("RATE", str(rate_hz)).replace("GYRO", "16.4" if gyro else "0.0")
+""".replace("RATE", str(rate_hz))
+        .replace("GYRO", "16.4" if gyro else "0.0")
+        .replace("PLACEMENT", str(placement))
     )
     outcome, made, contacts = upy.run(code).rsplit(" ", 2)
     assert outcome == "ok"
