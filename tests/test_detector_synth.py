@@ -38,14 +38,15 @@ def held_out_score(placement: str, use_gyro: bool) -> Score:
 @pytest.mark.parametrize(
     ("placement", "use_gyro", "f1", "direction", "strike"),
     [
-        ("ankle", False, 0.96, 0.99, 0.94),  # strike measured 0.954
-        ("ankle", True, 0.96, 0.99, 0.95),
+        # This walk changes the way it lands at every segment without a stop, and each stride's strike is blended
+        # with the walker's style so far (see the detector): the first one or two strides after each change follow
+        # the old style (with the gyro every strike error here is one of those: 6 of 132 on the shoe).
+        ("ankle", False, 0.96, 0.99, 0.96),  # strike measured 0.969 (4 of 130)
+        ("ankle", True, 0.96, 0.99, 0.97),  # strike measured 0.977 (3 of 130)
         # Shoe, accelerometer only: forward toe-first strikes must clear a margin (see the detector), so some of
-        # this walk's are called heel-first (measured 0.90; 0.95 over the random held-out draws). Its forward
-        # toe-first segment is what the real heel strikes, weighted 20 in the shoe fits, pull toward heel: with
-        # weight 10 this walk read 0.94 (gyro 0.992), the random held-out draws the same (0.95, gyro 0.997).
-        ("shoe", False, 0.98, 0.98, 0.89),
-        ("shoe", True, 0.98, 0.99, 0.98),  # strike measured 0.985 (2 of 132)
+        # this walk's are called heel-first or flat (measured 0.932, 9 of 132).
+        ("shoe", False, 0.98, 0.98, 0.92),
+        ("shoe", True, 0.98, 0.99, 0.95),  # strike measured 0.955 (6 of 132, all just after a change)
     ],
 )
 def test_held_out_walks(placement: str, use_gyro: bool, f1: float, direction: float, strike: float) -> None:

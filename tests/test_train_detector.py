@@ -27,6 +27,7 @@ from tools.train_detector.mlp import (
     FEATURE_CLIP,
     IntModel,
     TrainConfig,
+    blend_styles,
     decide,
     fit,
     float_scores,
@@ -110,6 +111,23 @@ def test_decision_rule_margin_and_ties() -> None:
     backward, strike = decide(scores, 60, swung)
     assert backward.tolist() == [0, 0, 0, 1, 0, 0]
     assert strike.tolist() == [0, 1, 0, 0, 2, 2]
+
+
+def test_strike_style_blends_each_stride_with_the_walk_before_it_per_direction() -> None:
+    # direction, heel, toe, flat (Q14), in the detector's order
+    scores = np.array([[-1, 400, 0, 0], [-1, 0, 800, 0], [1, 0, 0, 100], [-1, 0, 0, 40], [-1, 0, 0, 40]])
+    fresh = np.array([True, False, False, False, True])
+    blended = blend_styles(scores, np.array([0, 0, 1, 0, 0]), fresh)
+    assert blended.tolist() == [
+        [-1, 400, 0, 0],  # the walk's first stride: its own scores
+        [-1, 200, 400, 0],  # half its own, half the style (400, 0, 0); the style moves a quarter: (300, 200, 0)
+        [1, 0, 0, 100],  # the first backward stride: its own
+        [-1, 150, 100, 20],  # half of (0, 0, 40) and half of the forward style (300, 200, 0)
+        [-1, 0, 0, 40],  # a new walk: its own again
+    ]
+    backward, strike = decide(scores, 0, None, fresh)
+    assert strike.tolist() == [0, 1, 2, 0, 2]  # the fourth stride's flat landing reads as the walk's heel strike
+    assert backward.tolist() == [0, 0, 1, 0, 0]
 
 
 def test_swung_forward_follows_the_detectors_threshold_per_placement() -> None:
@@ -208,11 +226,15 @@ def test_tiny_corpus_fits_exports_and_the_detector_calls_as_predicted(
             name = f"{source.placement.upper()}_{mode.upper()}"
             found = run_detector(source.load(), source.placement, use_gyro=mode == "gyro")
             swung = swung_forward(found.features, np.array([source.placement] * len(found.features)))
-            direction, strike = decide(integer_scores(new[name], found.features), found.toe_margin, swung)
-            assert len(found.t_s) > 20
+            scores = integer_scores(new[name], found.features)
+            direction, strike = decide(scores, found.toe_margin, swung, found.fresh)
+            assert found.reported.sum() > 20
+            assert found.fresh[0]
             assert found.direction.tolist() == direction.tolist()
             assert found.strike.tolist() == strike.tolist()
-            rows = synthetic.select((synthetic.walk == k) & (synthetic.gyro == (mode == "gyro")) & synthetic.detected)
+            rows = synthetic.select(
+                (synthetic.walk == k) & (synthetic.gyro == (mode == "gyro")) & (synthetic.order >= 0)
+            )
             assert sorted(map(tuple, rows.features.tolist())) == sorted(map(tuple, found.features.tolist()))
 
 
@@ -261,6 +283,8 @@ def test_tuning_split_keeps_validation_walks_apart_and_margin_moves_only_shoe_ac
         det_strike=np.zeros(12, dtype=np.int8),
         features=np.zeros((12, N_FEATURES), dtype=np.int16),
         toe_margin=np.full(12, 81920, dtype=np.int32),
+        order=np.arange(12, dtype=np.int32),
+        fresh=np.zeros(12, dtype=bool),
     )
     fit_on, validation = split(corpus)
     assert sorted(set(fit_on.walk_seed[fit_on.walk].tolist())) == [0, 149]

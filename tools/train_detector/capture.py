@@ -2,8 +2,9 @@
 
 The detector measures its features, classifies them and passes the contact to its walking gate; the features
 depend on the signal only, never on the classifier's weights. A subclass records them at the gate (the one place
-that sees the contact's sample index and the features together), so every figure of a new set of weights follows
-from one run of the unchanged firmware code. Samples reach it exactly as in `anklet analyze`
+that sees the contact's sample index and the features together), with every contact the gate holds back too (the
+walker's strike style, `anklet.detector.StepDetector._blend_style`, runs through them all), so every figure of a new
+set of weights follows from one run of the unchanged firmware code. Samples reach it exactly as in `anklet analyze`
 (`anklet_host.analysis.detect.feed_trace`): whole mg and mdps turned into the chip's counts, resampled above
 400 Hz.
 """
@@ -52,10 +53,13 @@ class FeatureCapturingDetector(StepDetector):
             placement=PLACEMENT_CODES[placement],
             axes=(1, 2, 3),
         )
-        self.captured: dict[int, list[int]] = {}
+        # Every contact the detector classified, in order: (sample index, features, direction, strike, fresh).
+        self.classified: list[tuple[int, list[int], int, int, bool]] = []
 
     def _gate(self, index: int, direction: int, strike: int) -> int:
-        self.captured[index] = list(self._feat)
+        # Fresh: the first contact of a walk (the gap the gate closes for), where the strike style starts anew.
+        fresh = index - self._last_final_index > self._stride_max
+        self.classified.append((index, list(self._feat), direction, strike, fresh))
         return int(super()._gate(index, direction, strike))
 
     @property
@@ -66,12 +70,15 @@ class FeatureCapturingDetector(StepDetector):
 
 @dataclass(frozen=True)
 class Captured:
-    """What the detector reported over one trace: its events and each one's features."""
+    """Every contact the detector classified over one trace, in order, and which of them it reported (the walking
+    gate holds back the rest); the strike style runs through all of them."""
 
-    t_s: npt.NDArray[np.float64]  # time of each event's contact (s, on the input trace's clock)
+    t_s: npt.NDArray[np.float64]  # time of each contact (s, on the input trace's clock)
     direction: npt.NDArray[np.int8]  # DIR_* as the shipped weights call it
     strike: npt.NDArray[np.int8]  # STRIKE_* as the shipped weights call it
-    features: npt.NDArray[np.int16]  # (events, N_FEATURES)
+    features: npt.NDArray[np.int16]  # (contacts, N_FEATURES)
+    fresh: npt.NDArray[np.bool_]  # the first contact of a walk: the strike style starts anew
+    reported: npt.NDArray[np.bool_]  # an event of the detector's (through the walking gate)
     toe_margin: int
 
 
@@ -83,12 +90,15 @@ def run_detector(trace: Trace, placement: str, *, use_gyro: bool) -> Captured:
         trace = resample_trace(trace)
     det = FeatureCapturingDetector(trace.rate_hz(), placement, has_gyro=trace.gyro_rads is not None)
     events = feed_trace(det, trace)  # (sample index, DIR_*, STRIKE_*) of every event, in order
+    reported = {e[0] for e in events}
     last_row = len(trace.t_s) - 1
-    index = [e[0] for e in events]
+    rows = det.classified
     return Captured(
-        t_s=np.array([trace.t_s[min(i, last_row)] for i in index], dtype=np.float64),
-        direction=np.array([e[1] for e in events], dtype=np.int8),
-        strike=np.array([e[2] for e in events], dtype=np.int8),
-        features=np.array([det.captured[i] for i in index], dtype=np.int16).reshape(-1, N_FEATURES),
+        t_s=np.array([trace.t_s[min(r[0], last_row)] for r in rows], dtype=np.float64),
+        direction=np.array([r[2] for r in rows], dtype=np.int8),
+        strike=np.array([r[3] for r in rows], dtype=np.int8),
+        features=np.array([r[1] for r in rows], dtype=np.int16).reshape(-1, N_FEATURES),
+        fresh=np.array([r[4] for r in rows], dtype=bool),
+        reported=np.array([r[0] in reported for r in rows], dtype=bool),
         toe_margin=det.toe_margin,
     )

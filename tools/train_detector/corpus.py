@@ -5,9 +5,11 @@ accelerometer only and with the gyro) and the real shoe recordings of ../shared/
 `tests/realdata`). Detections are matched to reference contacts exactly as `anklet eval` scores them
 (`anklet_host.analysis.score`: within ±0.15 s, closest pairs first, only rows the ``scored`` label keeps).
 
-A corpus is a table with one row per reference contact (matched or missed) and one per unmatched detection. Rows
-carry the detector's features where there is a detection, so any set of weights can be scored from the table
-without running the detector again. Building one takes minutes, so it is cached under ``build/train_detector``
+A corpus is a table with one row per reference contact (matched or missed) and one per other contact the detector
+classified: false contacts, and the contacts the walking gate held back or the ``scored`` label leaves out (these
+count for nothing, but the walker's strike style runs through them). Rows carry the detector's features where there
+is a contact, in the detector's order, so any set of weights can be scored from the table without running the
+detector again. Building one takes minutes, so it is cached under ``build/train_detector``
 keyed by the sources and by the code that makes the features (detector, generator, converters, this package).
 """
 
@@ -28,7 +30,7 @@ from anklet_host.synth import generate_walk, random_spec
 from anklet_host.synth.spec import ACTIVITY_OF_KIND, STRIKES
 from anklet_host.trace import DIRECTIONS, LABEL_ACTIVITY, Trace
 from tests.realdata.convert import all_traces  # the converters live with the tests
-from tools.train_detector.capture import N_FEATURES, run_detector
+from tools.train_detector.capture import N_FEATURES, Captured, run_detector
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE_DIR = REPO / "build" / "train_detector"
@@ -102,6 +104,10 @@ class Corpus:
     det_strike: npt.NDArray[np.int8]
     features: npt.NDArray[np.int16]  # (rows, N_FEATURES); zeros where nothing was detected
     toe_margin: npt.NDArray[np.int32]  # the detector's forward toe margin for the row's placement and mode
+    # The row's place among the contacts the detector classified in its walk and mode (-1: none), and whether a new
+    # walk began there: the strike style (`tools.train_detector.mlp.blend_styles`) runs through them in this order.
+    order: npt.NDArray[np.int32]
+    fresh: npt.NDArray[np.bool_]
 
     def select(self, keep: npt.NDArray[np.bool_]) -> Corpus:
         """The rows where ``keep`` (the walk arrays stay whole)."""
@@ -184,10 +190,10 @@ def label_walk(source: WalkSource) -> Corpus:
     for mode in modes:
         found = run_detector(trace, source.placement, use_gyro=mode == "gyro")
         det_rows = np.searchsorted(trace.t_s, found.t_s - 1e-9).clip(0, len(trace) - 1)
-        in_scope = [i for i in range(len(found.t_s)) if activity[det_rows[i]] != OUT_OF_SCOPE]
+        in_scope = [i for i in range(len(found.t_s)) if found.reported[i] and activity[det_rows[i]] != OUT_OF_SCOPE]
         det_to_ref = match_contacts(ref_t, [float(found.t_s[i]) for i in in_scope])
         ref_to_det = {ri: in_scope[di] for di, ri in det_to_ref.items()}
-        unmatched = [i for k, i in enumerate(in_scope) if k not in det_to_ref]
+        matched = set(ref_to_det.values())
         zero = np.zeros(N_FEATURES, dtype=np.int16)
         for ri, ref in enumerate(refs):
             di = ref_to_det.get(ri)
@@ -196,24 +202,25 @@ def label_walk(source: WalkSource) -> Corpus:
             )
             columns["ref_direction"].append(ref_direction[ri])
             columns["ref_strike"].append(ref_strike[ri])
-            columns["det_direction"].append(NO_LABEL if di is None else int(found.direction[di]))
-            columns["det_strike"].append(NO_LABEL if di is None else int(found.strike[di]))
-            columns["toe_margin"].append(found.toe_margin)
+            _append_contact(columns, found, di)
             features.append(zero if di is None else found.features[di])
-        for di in unmatched:
+        # Every other contact the detector classified: false contacts in scope (detected), and the ones the walking
+        # gate held back or the ``scored`` label leaves out (not detected; they carry the strike style on).
+        in_scope_set = set(in_scope)
+        for di in range(len(found.t_s)):
+            if di in matched:
+                continue
             _append(
                 columns,
                 mode,
                 float(found.t_s[di]),
                 is_reference=False,
-                detected=True,
+                detected=di in in_scope_set,
                 activity=int(activity[det_rows[di]]),
             )
             columns["ref_direction"].append(NO_LABEL)
             columns["ref_strike"].append(NO_LABEL)
-            columns["det_direction"].append(int(found.direction[di]))
-            columns["det_strike"].append(int(found.strike[di]))
-            columns["toe_margin"].append(found.toe_margin)
+            _append_contact(columns, found, di)
             features.append(found.features[di])
     return Corpus(
         walk_name=np.array([source.name]),
@@ -233,6 +240,8 @@ def label_walk(source: WalkSource) -> Corpus:
         det_strike=np.array(columns["det_strike"], dtype=np.int8),
         features=np.array(features, dtype=np.int16).reshape(-1, N_FEATURES),
         toe_margin=np.array(columns["toe_margin"], dtype=np.int32),
+        order=np.array(columns["order"], dtype=np.int32),
+        fresh=np.array(columns["fresh"], dtype=bool),
     )
 
 
@@ -247,7 +256,18 @@ _ROW_FIELDS = (
     "det_direction",
     "det_strike",
     "toe_margin",
+    "order",
+    "fresh",
 )
+
+
+def _append_contact(columns: dict[str, list[object]], found: Captured, di: int | None) -> None:
+    """The row's contact as the detector classified it (``di`` into ``found``; None: no contact)."""
+    columns["det_direction"].append(NO_LABEL if di is None else int(found.direction[di]))
+    columns["det_strike"].append(NO_LABEL if di is None else int(found.strike[di]))
+    columns["toe_margin"].append(found.toe_margin)
+    columns["order"].append(-1 if di is None else di)
+    columns["fresh"].append(di is not None and bool(found.fresh[di]))
 
 
 def _append(

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from anklet.detector import _STYLE_SHIFT
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -29,6 +31,7 @@ SCALE_MAX = 32767
 OUTPUTS = 4  # direction, heel, toe, flat
 # MicroPython's small ints on the ESP32 are 31-bit: every product and partial sum must stay below this.
 SMALL_INT_LIMIT = 1 << 30
+STYLE_SHIFT = int(_STYLE_SHIFT)  # how slowly the walker's strike style follows new strides (`blend_styles`)
 
 
 @dataclass(frozen=True)
@@ -204,15 +207,21 @@ def float_scores(model: FloatModel, x: FloatArray) -> FloatArray:
 
 
 def decide(
-    scores: IntArray, toe_margin: int | IntArray = 0, swung_forward: npt.NDArray[np.bool_] | None = None
+    scores: IntArray,
+    toe_margin: int | IntArray = 0,
+    swung_forward: npt.NDArray[np.bool_] | None = None,
+    fresh: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[IntArray, IntArray]:
     """Direction (1 backward) and strike (0 heel, 1 toe, 2 flat) from Q14 scores, by the detector's rule: a stride
     whose swing clearly carried the foot forward (``swung_forward``, `tools.train_detector.capture.swung_forward`) is
-    forward whatever the scores say; a forward stride is toe-first only when its toe score beats heel by
-    ``toe_margin``; ties go to heel, then toe."""
+    forward whatever the scores say; the strike scores are blended with the walker's style (`blend_styles`) when the
+    rows are one detector's contacts in order (``fresh`` marks where a new walk began); a forward stride is toe-first
+    only when its toe score beats heel by ``toe_margin``; ties go to heel, then toe."""
     backward = (scores[:, 0] > 0).astype(np.int64)
     if swung_forward is not None:
         backward[swung_forward] = 0
+    if fresh is not None:
+        scores = blend_styles(scores, backward, fresh)
     heel = scores[:, 1]
     toe = scores[:, 2] - np.where(backward == 1, 0, toe_margin)
     flat = scores[:, 3]
@@ -220,6 +229,28 @@ def decide(
     strike[(toe > heel) & (toe >= flat)] = 1
     strike[(flat > heel) & (flat > toe)] = 2
     return backward, strike
+
+
+def blend_styles(scores: IntArray, backward: IntArray, fresh: npt.NDArray[np.bool_]) -> IntArray:
+    """The strike scores of a sequence of contacts (in the detector's order) blended with the walker's style, as
+    `anklet.detector.StepDetector._blend_style` does: half this stride's scores, half the running mean (each new
+    stride weighing 1/2**STYLE_SHIFT) of the strides before in the same direction since the walk began (``fresh``)."""
+    out = scores.copy()
+    style = np.zeros((2, 3), dtype=np.int64)
+    seen = [False, False]
+    for row in range(len(scores)):
+        if fresh[row]:
+            seen = [False, False]
+        d = int(backward[row])
+        now = scores[row, 1:4]
+        if seen[d]:
+            before = style[d].copy()
+            out[row, 1:4] = (now >> 1) + (before >> 1)
+            style[d] = before - (before >> STYLE_SHIFT) + (now >> STYLE_SHIFT)
+        else:
+            style[d] = now
+            seen[d] = True
+    return out
 
 
 def worst_case_magnitude(model: IntModel) -> int:

@@ -61,14 +61,21 @@ class Figures(Score):
 
 
 def predict(corpus: Corpus, model: IntModel) -> Calls:
-    """The direction and strike ``model`` gives each detected row, by the detector's decision rule."""
+    """The direction and strike ``model`` gives each row with a contact, by the detector's decision rule, the strike
+    style running through each walk's contacts in the detector's order (select whole walks and modes only)."""
     direction = np.full(len(corpus.t_s), NO_LABEL, dtype=np.int64)
     strike = direction.copy()
-    rows = np.flatnonzero(corpus.detected)
+    rows = np.flatnonzero(corpus.order >= 0)
     if len(rows):
+        rows = rows[np.lexsort((corpus.order[rows], corpus.gyro[rows], corpus.walk[rows]))]
         features = corpus.features[rows]
         swung = swung_forward(features, corpus.walk_placement[corpus.walk[rows]])
-        d, s = decide(integer_scores(model, features), corpus.toe_margin[rows].astype(np.int64), swung)
+        fresh = corpus.fresh[rows].copy()
+        key = corpus.walk[rows].astype(np.int64) * 2 + corpus.gyro[rows]
+        fresh[np.flatnonzero(np.diff(key)) + 1] = True  # each walk and mode is its own sequence
+        fresh[0] = True
+        scores = integer_scores(model, features)
+        d, s = decide(scores, corpus.toe_margin[rows].astype(np.int64), swung, fresh)
         direction[rows] = d
         strike[rows] = s
     return direction, strike

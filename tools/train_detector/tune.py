@@ -32,7 +32,7 @@ from tools.train_detector.scores import Figures, figures, predict
 
 VALIDATION_FIRST_SEED = 150
 TRAIN_SEEDS = range(200)  # the pipeline's training corpus, split here into fit and validation walks
-MARGINS = (0, 40960, 81920)
+MARGINS = (0, 16384, 32768, 81920)
 # Named recipes: what the sweep compares (the pipeline's default first).
 RECIPES: dict[str, TrainConfig] = {
     "default": TrainConfig(),
