@@ -263,7 +263,7 @@ class StepDetector:
         self._scores = array("i", bytes(16))
         # Strike style per direction (`_blend_style`): running heel, toe, flat scores, and whether any were seen.
         self._style = array("i", bytes(4 * 6))
-        self._style_n = array("b", bytes(2))
+        self._style_seen = array("b", bytes(2))
         self.ev_index = array("i", bytes(4 * _EVENT_RING))
         self.ev_direction = array("b", bytes(_EVENT_RING))
         self.ev_strike = array("b", bytes(_EVENT_RING))
@@ -329,8 +329,8 @@ class StepDetector:
         self._gate_open = False
         self._pend_count = 0
         self._last_final_index = -(1 << 28)
-        self._style_n[0] = 0
-        self._style_n[1] = 0
+        self._style_seen[0] = 0
+        self._style_seen[1] = 0
 
     def finish(self) -> int:
         """The recording ended: classify the contact still open (its stance cut short) and pass it to the walking
@@ -348,7 +348,7 @@ class StepDetector:
 
     def state_bytes(self) -> int:
         arrays = len(self._r_jerk) * 2 * 6 + len(self._feat) * 2 + len(self.ev_index) * 6 + len(self._pend_index) * 7
-        arrays += len(self._hidden) * 4 + len(self._scores) * 4 + len(self._style) * 4 + len(self._style_n)
+        arrays += len(self._hidden) * 4 + len(self._scores) * 4 + len(self._style) * 4 + len(self._style_seen)
         return arrays + 4 * len(self.__dict__)
 
     # ------------------------------------------------------------------------------------------ per-sample path
@@ -771,10 +771,10 @@ class StepDetector:
         if self._feat[24] > self._swing_forward_mm:
             direction = DIR_FORWARD
         index = self._open_t * self._decim + self._decim - 1
-        if index - self._last_final_index > self._stride_max:
-            # A new walk (the gate closes for the same gap): the style of the strides before is not this one's.
-            self._style_n[0] = 0
-            self._style_n[1] = 0
+        if self._starts_walk(index):
+            # The style of the strides before is not this walk's.
+            self._style_seen[0] = 0
+            self._style_seen[1] = 0
         self._blend_style(direction, out)
         heel = out[1]
         toe = out[2]
@@ -788,14 +788,19 @@ class StepDetector:
             strike = STRIKE_FLAT
         return self._gate(index, direction, strike)
 
+    def _starts_walk(self, index: int) -> bool:
+        """The contact at input sample ``index`` comes after a gap longer than the slowest stride: a new walk (the
+        walking gate closes for the same gap)."""
+        return index - self._last_final_index > self._stride_max
+
     def _blend_style(self, direction: int, out: array) -> None:
         """Strike scores out[1..3] become the mean of this stride's and the walker's style in this direction (the
         running mean of the strides before, each new one weighing a quarter): a walker keeps one way of landing
         through a walk, and one stride's landing is a noisy reading of it."""
         style = self._style
         base = 3 * direction
-        seen = self._style_n[direction]
-        self._style_n[direction] = 1
+        seen = self._style_seen[direction]
+        self._style_seen[direction] = 1
         k = 0
         while k < 3:
             now = out[k + 1]

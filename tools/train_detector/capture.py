@@ -57,9 +57,8 @@ class FeatureCapturingDetector(StepDetector):
         self.classified: list[tuple[int, list[int], int, int, bool]] = []
 
     def _gate(self, index: int, direction: int, strike: int) -> int:
-        # Fresh: the first contact of a walk (the gap the gate closes for), where the strike style starts anew.
-        fresh = index - self._last_final_index > self._stride_max
-        self.classified.append((index, list(self._feat), direction, strike, fresh))
+        # Fresh: the first contact of a walk, where the strike style starts anew.
+        self.classified.append((index, list(self._feat), direction, strike, self._starts_walk(index)))
         return int(super()._gate(index, direction, strike))
 
     @property
