@@ -70,12 +70,9 @@ def predict(corpus: Corpus, model: IntModel) -> Calls:
         rows = rows[np.lexsort((corpus.order[rows], corpus.gyro[rows], corpus.walk[rows]))]
         features = corpus.features[rows]
         swung = swung_forward(features, corpus.walk_placement[corpus.walk[rows]])
-        fresh = corpus.fresh[rows].copy()
-        key = corpus.walk[rows].astype(np.int64) * 2 + corpus.gyro[rows]
-        fresh[np.flatnonzero(np.diff(key)) + 1] = True  # each walk and mode is its own sequence
-        fresh[0] = True
         scores = integer_scores(model, features)
-        d, s = decide(scores, corpus.toe_margin[rows].astype(np.int64), swung, fresh)
+        # Each walk and mode's first contact is fresh (the detector starts every run on a new walk).
+        d, s = decide(scores, corpus.toe_margin[rows].astype(np.int64), swung, corpus.fresh[rows])
         direction[rows] = d
         strike[rows] = s
     return direction, strike
