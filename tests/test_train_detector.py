@@ -36,7 +36,7 @@ from tools.train_detector.mlp import (
     train,
 )
 from tools.train_detector.scores import figures, predict, shipped_calls
-from tools.train_detector.tune import VALIDATION_FIRST_SEED, split, with_margin
+from tools.train_detector.tune import VALIDATION_FIRST_SEED, split
 
 
 def random_model(rng: np.random.Generator, n_in: int, hidden: int) -> IntModel:
@@ -91,43 +91,45 @@ def test_models_that_could_overflow_a_small_int_are_refused() -> None:
         render(models)
 
 
-def test_decision_rule_margin_and_ties() -> None:
+def test_decision_rule_largest_score_and_ties() -> None:
     # direction, heel, toe, flat (Q14)
     scores = np.array(
         [
-            [-1, 100, 150, 0],  # forward: toe beats heel by 50, under the margin of 60 -> heel
-            [-1, 100, 170, 0],  # forward: beats it -> toe
-            [1, 100, 150, 0],  # backward: no margin -> toe
+            [-1, 100, 150, 0],  # forward, toe first
+            [1, 100, 150, 0],  # backward, toe first
             [1, 100, 100, 100],  # all tied -> heel
             [1, 0, 100, 100],  # toe and flat tied above heel -> toe
             [0, 0, 0, 5],  # direction 0 is forward; flat wins
         ]
     )
-    backward, strike = decide(scores, 60)
-    assert backward.tolist() == [0, 0, 1, 1, 1, 0]
-    assert strike.tolist() == [0, 1, 1, 0, 1, 2]
-    # A swing that clearly went forward makes the stride forward, and then the forward toe margin applies to it.
-    swung = np.array([False, False, True, False, True, True])
-    backward, strike = decide(scores, 60, swung)
-    assert backward.tolist() == [0, 0, 0, 1, 0, 0]
-    assert strike.tolist() == [0, 1, 0, 0, 2, 2]
+    backward, strike = decide(scores)
+    assert backward.tolist() == [0, 1, 1, 1, 0]
+    assert strike.tolist() == [1, 1, 0, 1, 2]
+    # A swing that clearly went forward makes the stride forward, whatever its landing says; the strike stays.
+    swung = np.array([False, True, False, True, True])
+    backward, strike = decide(scores, swung)
+    assert backward.tolist() == [0, 0, 1, 0, 0]
+    assert strike.tolist() == [1, 1, 0, 1, 2]
 
 
 def test_strike_style_blends_each_stride_with_the_walk_before_it_per_direction() -> None:
     # direction, heel, toe, flat (Q14), in the detector's order
-    scores = np.array([[-1, 400, 0, 0], [-1, 0, 800, 0], [1, 0, 0, 100], [-1, 0, 0, 40], [-1, 0, 0, 40]])
-    fresh = np.array([True, False, False, False, True])
-    blended = blend_styles(scores, np.array([0, 0, 1, 0, 0]), fresh)
+    scores = np.array(
+        [[-1, 400, 0, 0], [-1, 0, 800, 0], [1, 0, 0, 100], [-1, 0, 0, 40], [-1, 0, 0, 40], [-1, 0, 0, 40]]
+    )
+    fresh = np.array([True, False, False, False, False, True])
+    blended = blend_styles(scores, np.array([0, 0, 1, 0, 0, 0]), fresh)
     assert blended.tolist() == [
-        [-1, 400, 0, 0],  # the walk's first stride: its own scores
-        [-1, 200, 400, 0],  # half its own, half the style (400, 0, 0); the style moves a quarter: (300, 200, 0)
+        [-1, 400, 0, 0],  # the walk's first stride: its own scores; they are the style
+        [-1, 100, 600, 0],  # a one-stride style weighs a quarter; the style becomes the mean (200, 400, 0)
         [1, 0, 0, 100],  # the first backward stride: its own
-        [-1, 150, 100, 20],  # half of (0, 0, 40) and half of the forward style (300, 200, 0)
+        [-1, 100, 200, 20],  # half its own, half the style; the style: the mean of three, (134, 267, 13)
+        [-1, 67, 133, 26],  # half and half again; from here each new stride weighs a quarter: (101, 201, 20)
         [-1, 0, 0, 40],  # a new walk: its own again
     ]
-    backward, strike = decide(scores, 0, None, fresh)
-    assert strike.tolist() == [0, 1, 2, 0, 2]  # the fourth stride's flat landing reads as the walk's heel strike
-    assert backward.tolist() == [0, 0, 1, 0, 0]
+    backward, strike = decide(scores, None, fresh)
+    assert strike.tolist() == [0, 1, 2, 1, 1, 2]  # the flat landings read as the walk's toe-first strikes
+    assert backward.tolist() == [0, 0, 1, 0, 0, 0]
 
 
 def test_swung_forward_follows_the_detectors_threshold_per_placement() -> None:
@@ -227,7 +229,7 @@ def test_tiny_corpus_fits_exports_and_the_detector_calls_as_predicted(
             found = run_detector(source.load(), source.placement, use_gyro=mode == "gyro")
             swung = swung_forward(found.features, np.array([source.placement] * len(found.features)))
             scores = integer_scores(new[name], found.features)
-            direction, strike = decide(scores, found.toe_margin, swung, found.fresh)
+            direction, strike = decide(scores, swung, found.fresh)
             assert found.reported.sum() > 20
             assert found.fresh[0]
             assert found.direction.tolist() == direction.tolist()
@@ -262,7 +264,7 @@ def test_recipe_weights_rows_by_real_weight_and_true_strike(tiny: tuple[Corpus, 
     assert set(job.strike.tolist()) == {0, 1}  # the short walk has heel and toe strikes: both weights are used
 
 
-def test_tuning_split_keeps_validation_walks_apart_and_margin_moves_only_shoe_accelerometer_rows() -> None:
+def test_tuning_split_keeps_validation_walks_apart() -> None:
     seeds = np.array([0, 149, 150, 199])
     rows = 3
     corpus = Corpus(
@@ -282,7 +284,6 @@ def test_tuning_split_keeps_validation_walks_apart_and_margin_moves_only_shoe_ac
         det_direction=np.zeros(12, dtype=np.int8),
         det_strike=np.zeros(12, dtype=np.int8),
         features=np.zeros((12, N_FEATURES), dtype=np.int16),
-        toe_margin=np.full(12, 81920, dtype=np.int32),
         order=np.arange(12, dtype=np.int32),
         fresh=np.zeros(12, dtype=bool),
     )
@@ -290,11 +291,6 @@ def test_tuning_split_keeps_validation_walks_apart_and_margin_moves_only_shoe_ac
     assert sorted(set(fit_on.walk_seed[fit_on.walk].tolist())) == [0, 149]
     assert sorted(set(validation.walk_seed[validation.walk].tolist())) == [150, 199]
     assert VALIDATION_FIRST_SEED == 150
-    moved = with_margin(corpus, 0).toe_margin
-    shoe_acc = corpus.rows_of("shoe", "acc")
-    assert shoe_acc.sum() == 4
-    assert (moved[shoe_acc] == 0).all()
-    assert (moved[~shoe_acc] == 81920).all()
 
 
 def test_merged_fits_score_the_mean_of_their_logits() -> None:

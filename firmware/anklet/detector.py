@@ -56,9 +56,9 @@ How it works (per stride, one foot):
   models were fitted on synthetic walks (`anklet synth` seeds 0-199); shoe models on those plus
   the real shoe recordings, whose reported figures come from leave-one-recording-out fits (README). A stride whose
   swing displacement is clearly forward (`_SWING_FORWARD_SHOE_MM`) is forward even if the network reads its landing
-  as backward. The strike scores are the mean of the stride's own and the walker's style in that direction (the
-  running mean of the walk's strides before, `_blend_style`): a walker keeps one way of landing through a walk, and
-  one stride's landing is a noisy reading of it.
+  as backward. The strike scores are blended with the walker's style in that direction (the mean
+  of the walk's strides before, `_blend_style`): a walker keeps one way of landing through a walk, and one stride's
+  landing is a noisy reading of it.
 - Only walking counts: contacts are held back until three come at consistent stride intervals, at least two of them
   after a real swing (the pitch ranged over 300 mg at the ankle, 350 mg on the shoe: the limb turned by some 20
   degrees; a seated tap or a vibrating floor turns it by a few) and a real stance (0.3 s still: a tapping foot is
@@ -91,14 +91,6 @@ _SWING_MIN_SHOE_MG = const(450)
 # ... and a walking foot then stands still for a good part of the stride: even at 130 steps/min its quiet stance lasts
 # over 0.35 s, where a tapping foot is down for a fifth of a second.
 _STANCE_MIN_CS = const(30)
-# A forward stride lands heel first unless its toe score clears this margin (logits in Q14, `anklet.detect_mlp`):
-# calling a heel strike toe-first is the costly mistake, toe-first being the backward-walking sign the counters
-# report. Only the accelerometer-only shoe model uses it: on real shoe recordings (leave-one-recording-out) it cuts
-# heel strikes called toe-first from 13.9% to 7.8% (before the walker's style, `_blend_style`, was blended in). With
-# the style a smaller margin reads more synthetic forward toe-first strikes right but loses real heel strikes on the
-# slow IPOL 2-1 walker: margins of 1/2/5 logits gave 5/4/3 of 159 real heel strikes called toe-first (full fit,
-# leave-one-recording-out), so it stays at 5 (the README has the synthetic side of this trade-off).
-_TOE_FORWARD_MARGIN_SHOE_ACC = const(81920)
 # A stride is forward, whatever its landing looks like, when its swing carried the foot clearly forward: the swing
 # displacement (`_swing_displacement`) beyond these. A landing can mislead (a flat-footed forward walker with hard
 # impacts lands like a backward one); the swing cannot. On synthetic walks (seeds 0-199) no backward swing reached
@@ -114,9 +106,9 @@ _QUIET_FLOOR_MG = const(30)
 _I16_MAX = const(32767)
 _N_FEATURES = const(25)
 _FEATURE_CLIP = const(8191)
-# A stride's strike scores are blended with the running mean of the walker's strides before (`_blend_style`), each new
-# stride weighing 1/2**_STYLE_SHIFT in that mean.
-_STYLE_SHIFT = const(2)
+# A stride's strike scores are blended with the mean of the walker's strides before (`_blend_style`): a plain mean of
+# the walk's first strides, then a running one in which each new stride weighs 1/_STYLE_MEAN_N.
+_STYLE_MEAN_N = const(4)
 # Fixed-point scale of the tilt reference (cosine and sine of the mounting pitch).
 _TILT_Q = const(12)
 
@@ -257,13 +249,13 @@ class StepDetector:
         else:
             self._model = ANKLE_GYRO if self._has_gyro else ANKLE_ACC
         self._swing_min_mg = _SWING_MIN_SHOE_MG if placement == PLACEMENT_SHOE else _SWING_MIN_ANKLE_MG
-        self._toe_margin = _TOE_FORWARD_MARGIN_SHOE_ACC if placement == PLACEMENT_SHOE and not self._has_gyro else 0
         self._swing_forward_mm = _SWING_FORWARD_SHOE_MM if placement == PLACEMENT_SHOE else _SWING_FORWARD_ANKLE_MM
         self._hidden = array("i", bytes(4 * HIDDEN_MAX))
         self._scores = array("i", bytes(16))
-        # Strike style per direction (`_blend_style`): running heel, toe, flat scores, and whether any were seen.
+        # Strike style per direction (`_blend_style`): running heel, toe, flat scores, and how many strides made
+        # them (counted up to _STYLE_MEAN_N - 1: from there on each new stride weighs the same).
         self._style = array("i", bytes(4 * 6))
-        self._style_seen = array("b", bytes(2))
+        self._style_n = array("b", bytes(2))
         self.ev_index = array("i", bytes(4 * _EVENT_RING))
         self.ev_direction = array("b", bytes(_EVENT_RING))
         self.ev_strike = array("b", bytes(_EVENT_RING))
@@ -329,8 +321,8 @@ class StepDetector:
         self._gate_open = False
         self._pend_count = 0
         self._last_final_index = -(1 << 28)
-        self._style_seen[0] = 0
-        self._style_seen[1] = 0
+        self._style_n[0] = 0
+        self._style_n[1] = 0
 
     def finish(self) -> int:
         """The recording ended: classify the contact still open (its stance cut short) and pass it to the walking
@@ -348,7 +340,7 @@ class StepDetector:
 
     def state_bytes(self) -> int:
         arrays = len(self._r_jerk) * 2 * 6 + len(self._feat) * 2 + len(self.ev_index) * 6 + len(self._pend_index) * 7
-        arrays += len(self._hidden) * 4 + len(self._scores) * 4 + len(self._style) * 4 + len(self._style_seen)
+        arrays += len(self._hidden) * 4 + len(self._scores) * 4 + len(self._style) * 4 + len(self._style_n)
         return arrays + 4 * len(self.__dict__)
 
     # ------------------------------------------------------------------------------------------ per-sample path
@@ -773,13 +765,14 @@ class StepDetector:
         index = self._open_t * self._decim + self._decim - 1
         if self._starts_walk(index):
             # The style of the strides before is not this walk's.
-            self._style_seen[0] = 0
-            self._style_seen[1] = 0
+            self._style_n[0] = 0
+            self._style_n[1] = 0
         self._blend_style(direction, out)
+        # The largest score wins. (Forward toe-first calls once had to clear a margin, to keep real heel strikes
+        # from reading toe-first; with the style a plain mean that weighs a walk's first step less, the margin
+        # stopped paying: leave-one-recording-out, 3 of 159 real heel strikes read toe-first with or without it.)
         heel = out[1]
         toe = out[2]
-        if direction == DIR_FORWARD:
-            toe -= self._toe_margin
         flat = out[3]
         strike = STRIKE_HEEL
         if toe > heel and toe >= flat:
@@ -794,23 +787,33 @@ class StepDetector:
         return index - self._last_final_index > self._stride_max
 
     def _blend_style(self, direction: int, out: array) -> None:
-        """Strike scores out[1..3] become the mean of this stride's and the walker's style in this direction (the
-        running mean of the strides before, each new one weighing a quarter): a walker keeps one way of landing
-        through a walk, and one stride's landing is a noisy reading of it."""
+        """Strike scores out[1..3] blended with the walker's style in this direction: a walker keeps one way of
+        landing through a walk, and one stride's landing is a noisy reading of it.
+
+        The style is the mean of the walk's strides before in this direction (a plain mean of the first ones, then
+        each new stride weighs a quarter), and it weighs half in the blend once two strides made it, a quarter when
+        it is a single stride: a walk's first step, from standing, is often unlike the rest."""
         style = self._style
         base = 3 * direction
-        seen = self._style_seen[direction]
-        self._style_seen[direction] = 1
+        seen = self._style_n[direction]
+        if seen < _STYLE_MEAN_N - 1:
+            self._style_n[direction] = seen + 1
+        if seen == 0:
+            k = 0
+            while k < 3:
+                style[base + k] = out[k + 1]
+                k += 1
+            return
+        weight = 4 if seen == 1 else 2  # 1/weight: the style's share of the blend
+        mean = seen + 1  # this stride's share of the new style: 1/mean (seen stops at _STYLE_MEAN_N - 1)
         k = 0
         while k < 3:
             now = out[k + 1]
-            if seen:
-                before = style[base + k]
-                # Halved before adding: scores stay under 2**30 (`detect_mlp`), and so must every sum (small ints).
-                out[k + 1] = (now >> 1) + (before >> 1)
-                style[base + k] = before - (before >> _STYLE_SHIFT) + (now >> _STYLE_SHIFT)
-            else:
-                style[base + k] = now
+            before = style[base + k]
+            # Each part divided before adding: scores stay under 2**30 (`detect_mlp`), and so does every sum (small
+            # ints on the board).
+            out[k + 1] = now - now // weight + before // weight
+            style[base + k] = before - before // mean + now // mean
             k += 1
 
     def _gate(self, index: int, direction: int, strike: int) -> int:

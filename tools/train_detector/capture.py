@@ -61,11 +61,6 @@ class FeatureCapturingDetector(StepDetector):
         self.classified.append((index, list(self._feat), direction, strike, self._starts_walk(index)))
         return int(super()._gate(index, direction, strike))
 
-    @property
-    def toe_margin(self) -> int:
-        """The margin a forward stride's toe score must clear (Q14 logits; 0 where the detector sets none)."""
-        return int(self._toe_margin)
-
 
 @dataclass(frozen=True)
 class Captured:
@@ -78,7 +73,6 @@ class Captured:
     features: npt.NDArray[np.int16]  # (contacts, N_FEATURES)
     fresh: npt.NDArray[np.bool_]  # the first contact of a walk: the strike style starts anew
     reported: npt.NDArray[np.bool_]  # an event of the detector's (through the walking gate)
-    toe_margin: int
 
 
 def run_detector(trace: Trace, placement: str, *, use_gyro: bool) -> Captured:
@@ -99,5 +93,4 @@ def run_detector(trace: Trace, placement: str, *, use_gyro: bool) -> Captured:
         features=np.array([r[1] for r in rows], dtype=np.int16).reshape(-1, N_FEATURES),
         fresh=np.array([r[4] for r in rows], dtype=bool),
         reported=np.array([r[0] in reported for r in rows], dtype=bool),
-        toe_margin=det.toe_margin,
     )

@@ -103,7 +103,6 @@ class Corpus:
     det_direction: npt.NDArray[np.int8]  # as the weights the corpus was built with called it (NO_LABEL: none)
     det_strike: npt.NDArray[np.int8]
     features: npt.NDArray[np.int16]  # (rows, N_FEATURES); zeros where nothing was detected
-    toe_margin: npt.NDArray[np.int32]  # the detector's forward toe margin for the row's placement and mode
     # The row's place among the contacts the detector classified in its walk and mode (-1: none), and whether a new
     # walk began there: the strike style (`tools.train_detector.mlp.blend_styles`) runs through them in this order.
     order: npt.NDArray[np.int32]
@@ -239,7 +238,6 @@ def label_walk(source: WalkSource) -> Corpus:
         det_direction=np.array(columns["det_direction"], dtype=np.int8),
         det_strike=np.array(columns["det_strike"], dtype=np.int8),
         features=np.array(features, dtype=np.int16).reshape(-1, N_FEATURES),
-        toe_margin=np.array(columns["toe_margin"], dtype=np.int32),
         order=np.array(columns["order"], dtype=np.int32),
         fresh=np.array(columns["fresh"], dtype=bool),
     )
@@ -255,7 +253,6 @@ _ROW_FIELDS = (
     "ref_strike",
     "det_direction",
     "det_strike",
-    "toe_margin",
     "order",
     "fresh",
 )
@@ -265,7 +262,6 @@ def _append_contact(columns: dict[str, list[object]], found: Captured, di: int |
     """The row's contact as the detector classified it (``di`` into ``found``; None: no contact)."""
     columns["det_direction"].append(NO_LABEL if di is None else int(found.direction[di]))
     columns["det_strike"].append(NO_LABEL if di is None else int(found.strike[di]))
-    columns["toe_margin"].append(found.toe_margin)
     columns["order"].append(-1 if di is None else di)
     columns["fresh"].append(di is not None and bool(found.fresh[di]))
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from anklet.detector import _STYLE_SHIFT
+from anklet.detector import _STYLE_MEAN_N
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -31,7 +31,7 @@ SCALE_MAX = 32767
 OUTPUTS = 4  # direction, heel, toe, flat
 # MicroPython's small ints on the ESP32 are 31-bit: every product and partial sum must stay below this.
 SMALL_INT_LIMIT = 1 << 30
-STYLE_SHIFT = int(_STYLE_SHIFT)  # how slowly the walker's strike style follows new strides (`blend_styles`)
+STYLE_MEAN_N = int(_STYLE_MEAN_N)  # the walker's strike style: a plain mean of this many strides, then running
 
 
 @dataclass(frozen=True)
@@ -208,22 +208,21 @@ def float_scores(model: FloatModel, x: FloatArray) -> FloatArray:
 
 def decide(
     scores: IntArray,
-    toe_margin: int | IntArray = 0,
     swung_forward: npt.NDArray[np.bool_] | None = None,
     fresh: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[IntArray, IntArray]:
     """Direction (1 backward) and strike (0 heel, 1 toe, 2 flat) from Q14 scores, by the detector's rule: a stride
     whose swing clearly carried the foot forward (``swung_forward``, `tools.train_detector.capture.swung_forward`) is
     forward whatever the scores say; the strike scores are blended with the walker's style (`blend_styles`) when the
-    rows are one detector's contacts in order (``fresh`` marks where a new walk began); a forward stride is toe-first
-    only when its toe score beats heel by ``toe_margin``; ties go to heel, then toe."""
+    rows are one detector's contacts in order (``fresh`` marks where a new walk began); the largest score wins, ties
+    going to heel, then toe."""
     backward = (scores[:, 0] > 0).astype(np.int64)
     if swung_forward is not None:
         backward[swung_forward] = 0
     if fresh is not None:
         scores = blend_styles(scores, backward, fresh)
     heel = scores[:, 1]
-    toe = scores[:, 2] - np.where(backward == 1, 0, toe_margin)
+    toe = scores[:, 2]
     flat = scores[:, 3]
     strike = np.zeros(len(scores), dtype=np.int64)
     strike[(toe > heel) & (toe >= flat)] = 1
@@ -233,23 +232,26 @@ def decide(
 
 def blend_styles(scores: IntArray, backward: IntArray, fresh: npt.NDArray[np.bool_]) -> IntArray:
     """The strike scores of a sequence of contacts (in the detector's order) blended with the walker's style, as
-    `anklet.detector.StepDetector._blend_style` does: half this stride's scores, half the running mean (each new
-    stride weighing 1/2**STYLE_SHIFT) of the strides before in the same direction since the walk began (``fresh``)."""
+    `anklet.detector.StepDetector._blend_style` does: the style is the mean of the strides before in the same
+    direction since the walk began (``fresh``; a plain mean of the first ones, then each new stride weighing
+    1/STYLE_MEAN_N), and weighs a quarter of the blend after one stride, half after two or more."""
     out = scores.copy()
     style = np.zeros((2, 3), dtype=np.int64)
-    seen = [False, False]
+    seen = [0, 0]
     for row in range(len(scores)):
         if fresh[row]:
-            seen = [False, False]
+            seen = [0, 0]
         d = int(backward[row])
         now = scores[row, 1:4]
-        if seen[d]:
-            before = style[d].copy()
-            out[row, 1:4] = (now >> 1) + (before >> 1)
-            style[d] = before - (before >> STYLE_SHIFT) + (now >> STYLE_SHIFT)
-        else:
+        n = seen[d]
+        seen[d] = min(n + 1, STYLE_MEAN_N - 1)
+        if n == 0:
             style[d] = now
-            seen[d] = True
+            continue
+        weight = 4 if n == 1 else 2
+        before = style[d].copy()
+        out[row, 1:4] = now - now // weight + before // weight
+        style[d] = before - before // (n + 1) + now // (n + 1)
     return out
 
 

@@ -72,7 +72,7 @@ def predict(corpus: Corpus, model: IntModel) -> Calls:
         swung = swung_forward(features, corpus.walk_placement[corpus.walk[rows]])
         scores = integer_scores(model, features)
         # Each walk and mode's first contact is fresh (the detector starts every run on a new walk).
-        d, s = decide(scores, corpus.toe_margin[rows].astype(np.int64), swung, corpus.fresh[rows])
+        d, s = decide(scores, swung, corpus.fresh[rows])
         direction[rows] = d
         strike[rows] = s
     return direction, strike

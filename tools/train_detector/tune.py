@@ -3,9 +3,8 @@
 Each recipe is fitted exactly as the pipeline fits the shipped models, but on synthetic seeds 0-149 only, and scored
 on seeds 150-199 (the validation split) and, for the shoe models, on the real recordings through
 leave-one-recording-out fits (which never use seeds 150-199 either). The held-out seeds 10000-10039 are not loaded:
-they are for the final comparison in ``python -m tools.train_detector`` alone. The forward toe margin is the
-detector's constant (`anklet.detector`); the accelerometer-only shoe figures are also given for other margins, from
-the same fits, since the margin only enters the decision rule. Needs the corpora cached by a full pipeline run.
+they are for the final comparison in ``python -m tools.train_detector`` alone. Needs the corpora cached by a full
+pipeline run.
 """
 
 from __future__ import annotations
@@ -22,8 +21,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from tools.train_detector.corpus import CACHE_DIR, MODES, REPO, Corpus, cached_corpus, real_sources, synthetic_sources
 from tools.train_detector.export import MODEL_NAMES
 from tools.train_detector.fit import loro_calls, loro_jobs, run_jobs, shipped_jobs
@@ -32,7 +29,6 @@ from tools.train_detector.scores import Figures, figures, predict
 
 VALIDATION_FIRST_SEED = 150
 TRAIN_SEEDS = range(200)  # the pipeline's training corpus, split here into fit and validation walks
-MARGINS = (0, 16384, 32768, 81920)
 # Named recipes: what the sweep compares (the pipeline's default first).
 RECIPES: dict[str, TrainConfig] = {
     "default": TrainConfig(),
@@ -56,12 +52,6 @@ def split(train: Corpus) -> tuple[Corpus, Corpus]:
     return train.select(~validation), train.select(validation)
 
 
-def with_margin(corpus: Corpus, margin: int) -> Corpus:
-    """The corpus as if the detector's forward toe margin were ``margin`` on its accelerometer-only shoe rows."""
-    rows = corpus.rows_of("shoe", "acc")
-    return dataclasses.replace(corpus, toe_margin=np.where(rows, margin, corpus.toe_margin).astype(np.int32))
-
-
 def evaluate(
     name: str, config: TrainConfig, fit_on: Corpus, validation: Corpus, real: Corpus, *, models: Sequence[str]
 ) -> dict[str, object]:
@@ -72,30 +62,16 @@ def evaluate(
     fitted = run_jobs([*shipped, *loro])
     result: dict[str, object] = {"recipe": name, "config": dataclasses.asdict(config)}
     for job, model in zip(shipped, fitted, strict=False):
-        placement, mode = MODEL_NAMES[job.label]
-        for margin in _margins(placement, mode):
-            corpus = validation if margin is None else with_margin(validation, margin)
-            rows = corpus.select(corpus.rows_of(placement, mode))
-            result[_key(f"validation {job.label}", margin)] = summary(figures(rows, predict(rows, model)))
+        rows = validation.select(validation.rows_of(*MODEL_NAMES[job.label]))
+        result[f"validation {job.label}"] = summary(figures(rows, predict(rows, model)))
     loro_models = fitted[len(shipped) :]
     for mode in modes:
         mode_jobs = [j for j in loro if j.label.split(" ")[1] == mode]
         mode_models = [m for j, m in zip(loro, loro_models, strict=True) if j.label.split(" ")[1] == mode]
-        for margin in _margins("shoe", mode):
-            corpus = real if margin is None else with_margin(real, margin)
-            calls = loro_calls(corpus, mode_jobs, mode_models)[mode]
-            keep = corpus.rows_of("shoe", mode)
-            f = figures(corpus.select(keep), (calls[0][keep], calls[1][keep]))
-            result[_key(f"real LORO {mode}", margin)] = summary(f)
+        calls = loro_calls(real, mode_jobs, mode_models)[mode]
+        keep = real.rows_of("shoe", mode)
+        result[f"real LORO {mode}"] = summary(figures(real.select(keep), (calls[0][keep], calls[1][keep])))
     return result
-
-
-def _margins(placement: str, mode: str) -> tuple[int | None, ...]:
-    return MARGINS if (placement, mode) == ("shoe", "acc") else (None,)
-
-
-def _key(what: str, margin: int | None) -> str:
-    return what if margin is None else f"{what} margin {margin}"
 
 
 def summary(f: Figures) -> dict[str, float | int | None]:
