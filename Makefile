@@ -10,13 +10,14 @@ export PYTHONDONTWRITEBYTECODE := 1
 BOARD ?=
 PORT ?=
 
-.PHONY: all setup test lint typecheck fmt demo bench deploy boards sim clean distclean help
+.PHONY: all setup test lint typecheck fmt demo bench budget deploy boards sim clean distclean help
 all: test
 
 help:
 	@echo "make demo    set up, then run the main job on the virtual anklet"
 	@echo "make test    set up, then run every check and test"
 	@echo "make bench   detector speed and allocation figures"
+	@echo "make budget  the firmware's heap, native code and longest step per board, as an ESP32 has them (~3 min)"
 	@echo "make train   re-fit the detector's stride classifier and print its accuracy table (~5 min)"
 	@echo "make deploy BOARD=<name> PORT=<serial port>   put the firmware on a board"
 
@@ -67,11 +68,15 @@ demo: setup
 bench: setup
 	$(BIN)/anklet bench
 
-# Re-fit the detector's stride classifier and print its figures (~5 min). It writes build/train_detector/detect_mlp.py;
-# adopt it by copying it over firmware/anklet/detect_mlp.py (or run: python -m tools.train_detector) when its figures
-# are no worse than the README's.
+# The firmware as deployed, per board file, on the virtual anklet in budget mode (heap measured between steps).
+budget: setup
+	$(BIN)/python -m anklet_host.budget $(BOARD)
+
+# Re-fit the detector's stride classifier and print its figures (~5 min). It writes build/train_detector/mlp_weights/;
+# adopt it by copying its files over firmware/anklet/mlp_weights/ (or run: python -m tools.train_detector) when its
+# figures are no worse than the README's.
 train: setup
-	$(BIN)/python -m tools.train_detector --out build/train_detector/detect_mlp.py
+	$(BIN)/python -m tools.train_detector --out build/train_detector/mlp_weights
 
 boards: setup
 	$(BIN)/anklet boards

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from anklet import packets
+from anklet_host import packets
 from anklet_host.ble.backend import BumbleCentral
 from anklet_host.ble.client import Radio
 from anklet_host.ble.inprocess import FirmwareAnklet, LocalRadio, serve_controller, start_firmware_anklet

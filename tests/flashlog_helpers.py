@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from anklet import packets as p
 from anklet.flashlog import FlashLog
+from anklet_host import packets as p
 
 
 def minute_body(n: int) -> bytearray:

@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from anklet import packets
 from anklet.ble import uuids
 from anklet.flashlog import FlashLog
+from anklet_host import packets
 from anklet_host.paths import BOARDS_DIR, FIRMWARE_DIR
 from anklet_host.sim.board import BoardSpec, SimBoard, SimConsole
 from anklet_host.sim.board.ble_bridge import AirEvent, BleBridge

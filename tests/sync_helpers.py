@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from anklet import packets
 from anklet.ble.notifyq import NotifyQueue
 from anklet.ble.sync import SyncServer
 from anklet.devclock import DeviceClock
 from anklet.flashlog import FlashLog
+from anklet_host import packets
 from tests.flashlog_helpers import minute_body
 
 _SYNC_HANDLE = 42

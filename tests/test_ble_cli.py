@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from anklet import packets
+from anklet_host import packets
 from anklet_host.cli import main as cli_main
 from anklet_host.cli.commands.live import Display
 from anklet_host.cli.commands.sync import ProgressBar

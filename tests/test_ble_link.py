@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from bleak import BleakClient, BleakScanner
 
-from anklet import packets
 from anklet.ble import std, uuids
+from anklet_host import packets
 from anklet_host.ble import client as ble_client
 from anklet_host.ble.client import AnkletLink, DeviceProtocolError
 from anklet_host.errors import AnkletError

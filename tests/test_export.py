@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from anklet import packets
+from anklet_host import packets
 from anklet_host.cli import main
 from anklet_host.store.db import Store
 from anklet_host.store.export import to_csv, to_json

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from anklet import packets
 from anklet.activity import Activity
 from anklet.flashlog import FlashLog
+from anklet_host import packets
 from anklet_host.upy import MicroPython
 from tests.flashlog_helpers import read_all
 

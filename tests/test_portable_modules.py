@@ -18,6 +18,8 @@ from tests.conftest import run_cpython
 SCENARIO_DIR = Path(__file__).with_name("portable")
 # Importing any of these means the module drives hardware and runs only on a board (or the virtual anklet).
 HARDWARE_MODULES = ("machine", "bluetooth", "neopixel", "esp32", "esp", "network")
+# Generated data, no code of their own: the scenario of the module that reads them covers them (anklet.detect_mlp).
+DATA_PACKAGES = ("anklet.mlp_weights",)
 _HARDWARE_IMPORT = re.compile(rf"^\s*(?:import|from)\s+({'|'.join(HARDWARE_MODULES)})\b", re.MULTILINE)
 
 
@@ -27,7 +29,9 @@ def portable_modules() -> list[str]:
         if "__pycache__" in path.parts or _HARDWARE_IMPORT.search(path.read_text()):
             continue
         parts = path.relative_to(FIRMWARE_DIR).with_suffix("").parts
-        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if not name.startswith(DATA_PACKAGES):
+            names.append(name)
     return names
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from anklet import packets
+from anklet_host import packets
 from anklet_host.cli import main
 from anklet_host.store.db import Store
 from anklet_host.store.report import build_report, chart_html, format_table

@@ -16,8 +16,8 @@ from bumble import hci
 from bumble.device import Device
 from bumble.transport import open_transport
 
-from anklet import packets
 from anklet.ble import uuids
+from anklet_host import packets
 from anklet_host.ble.backend import CENTRAL_ADDRESS
 from anklet_host.ble.client import SIM_TRANSPORT, Radio, find_anklet
 from anklet_host.cli import main as cli_main

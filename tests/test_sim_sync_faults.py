@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from anklet import packets
 from anklet.app.persist import PersistedState
 from anklet.flashlog import FRAME_SIZE
+from anklet_host import packets
 from anklet_host.ble.client import Radio, find_anklet
 from anklet_host.cli.commands.sync import sync_device
 from anklet_host.deploy import load_board

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anklet import packets
+from anklet_host import packets
 from anklet_host.errors import AnkletError, InputError
 from anklet_host.store import db as store_db
 from anklet_host.store.db import SCHEMA_VERSION, Store, default_db_path

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from anklet import packets
+from anklet_host import packets
 from anklet_host.errors import AnkletError
 from anklet_host.store.db import Store
 from anklet_host.store.sync import DeviceProtocolError, SyncTransport, sync, sync_once

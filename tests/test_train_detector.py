@@ -15,13 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import anklet.detect_mlp
 import anklet.detector
 from anklet_host.analysis.detect import detect
 from anklet_host.analysis.score import score_trace
 from anklet_host.synth import Segment, WalkSpec, generate_walk
 from tools.train_detector.capture import N_FEATURES, SWING_FORWARD_MM, SWING_MM_FEATURE, run_detector, swung_forward
 from tools.train_detector.corpus import Corpus, WalkSource, build_corpus, match_contacts
-from tools.train_detector.export import MODEL_NAMES, MODULE_PATH, read_module, render, write_module
+from tools.train_detector.export import MODEL_NAMES, WEIGHTS_DIR, module_file, read_module, render, write_module
 from tools.train_detector.fit import loro_calls, loro_jobs, run_jobs, shipped_jobs
 from tools.train_detector.mlp import (
     FEATURE_CLIP,
@@ -51,18 +52,19 @@ def random_model(rng: np.random.Generator, n_in: int, hidden: int) -> IntModel:
     )
 
 
-def firmware_scores(module_path: Path, name: str, features: np.ndarray) -> np.ndarray:
-    """The scores the written module's own `scores` computes, row by row."""
-    spec = importlib.util.spec_from_file_location("_written_detect_mlp", module_path)
+def firmware_scores(folder: Path, name: str, features: np.ndarray) -> np.ndarray:
+    """The scores the firmware's `scores` computes on the written weights module, row by row."""
+    spec = importlib.util.spec_from_file_location("_written_mlp_weights", folder / module_file(name))
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    hidden = array("i", bytes(4 * module.HIDDEN_MAX))
+    model = module.MODEL
+    hidden = array("i", bytes(4 * anklet.detect_mlp.hidden_units(model)))
     out = array("i", bytes(16))
     rows = []
     for row in features.tolist():
-        module.scores(getattr(module, name), array("h", row), hidden, out)
+        anklet.detect_mlp.scores(model, array("h", row), hidden, out)
         rows.append(list(out))
     return np.array(rows, dtype=np.int64)
 
@@ -74,7 +76,7 @@ def test_written_module_scores_equal_the_numpy_integer_forward(
 ) -> None:
     rng = np.random.default_rng(seed)
     models = {name: random_model(rng, n_in, hidden) for name in MODEL_NAMES}
-    path = write_module(models, tmp_path / "detect_mlp.py")
+    path = write_module(models, tmp_path / "mlp_weights")
     assert read_module(path) == models
     features = rng.integers(-FEATURE_CLIP, FEATURE_CLIP + 1, (20, N_FEATURES))
     features[0] = FEATURE_CLIP  # the clips (8 sd, the hidden ceiling) are reached
@@ -142,19 +144,21 @@ def test_swung_forward_follows_the_detectors_threshold_per_placement() -> None:
     assert swung_forward(features, placements).tolist() == [False, True, False, True]
 
 
-def test_the_committed_module_is_the_exporters_output() -> None:
+def test_the_committed_modules_are_the_exporters_output() -> None:
     """Parsing the shipped weights and writing them again gives the very same bytes, formatted as ruff leaves it."""
-    text = MODULE_PATH.read_text(encoding="utf-8")
-    assert render(read_module(MODULE_PATH)) == text
+    texts = render(read_module(WEIGHTS_DIR))
+    assert sorted(texts) == sorted(p.name for p in WEIGHTS_DIR.glob("*.py") if p.name != "__init__.py")
     ruff = Path(sys.executable).parent / "ruff"
-    done = subprocess.run(
-        [str(ruff), "format", "--diff", "--stdin-filename", str(MODULE_PATH), "-"],
-        input=text,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout
+    for name, text in texts.items():
+        assert (WEIGHTS_DIR / name).read_text(encoding="utf-8") == text
+        done = subprocess.run(
+            [str(ruff), "format", "--diff", "--stdin-filename", str(WEIGHTS_DIR / name), "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout
 
 
 SHORT_WALK = [
@@ -192,7 +196,7 @@ def test_corpus_scores_as_anklet_eval_does(tiny: tuple[Corpus, Corpus, list[Walk
             assert (ours.direction_right, ours.strike_right) == (theirs.direction_right, theirs.strike_right)
             assert ours.heel_called_toe == theirs.heel_called_toe
     # The shipped weights' calls recomputed from the captured features: the features are the detector's.
-    for name, model in read_module(MODULE_PATH).items():
+    for name, model in read_module(WEIGHTS_DIR).items():
         placement, mode = MODEL_NAMES[name]
         rows = synthetic.select(synthetic.rows_of(placement, mode))
         detected = rows.detected
@@ -215,14 +219,14 @@ def test_tiny_corpus_fits_exports_and_the_detector_calls_as_predicted(
     models = run_jobs([*shipped, *loro], workers=1)
     assert run_jobs(shipped, workers=1) == models[: len(shipped)]  # deterministic
     new = {job.label: model for job, model in zip(shipped, models, strict=False)}
-    path = write_module(new, tmp_path / "detect_mlp.py")
+    path = write_module(new, tmp_path / "mlp_weights")
     assert read_module(path) == new
     calls = loro_calls(real, loro, models[len(shipped) :])
     assert set(calls) == {"acc", "gyro"}
     assert (calls["acc"][0][real.detected & ~real.gyro] >= 0).all()
     # The firmware detector, running the written weights, calls every contact as the numpy forward predicts.
-    for name in MODEL_NAMES:
-        monkeypatch.setattr(anklet.detector, name, read_module_tuple(path, name))
+    written = {name.lower(): read_module_tuple(path, name) for name in MODEL_NAMES}
+    monkeypatch.setattr(anklet.detector, "load_model", written.__getitem__)
     for k, source in enumerate(sources):
         for mode in ("acc", "gyro"):
             name = f"{source.placement.upper()}_{mode.upper()}"

@@ -71,7 +71,8 @@ How it works (per stride, one foot):
 from array import array
 
 from anklet.compat import const
-from anklet.detect_mlp import ANKLE_ACC, ANKLE_GYRO, HIDDEN_MAX, SHOE_ACC, SHOE_GYRO, scores
+from anklet.detect_mlp import hidden_units, model_name, scores
+from anklet.detect_mlp import load as load_model
 
 PLACEMENT_ANKLE = const(0)
 PLACEMENT_SHOE = const(1)
@@ -244,13 +245,11 @@ class StepDetector:
         self._r_gyro = array("h", bytes(2 * ring))
 
         self._feat = array("h", bytes(2 * _N_FEATURES))
-        if placement == PLACEMENT_SHOE:
-            self._model = SHOE_GYRO if self._has_gyro else SHOE_ACC
-        else:
-            self._model = ANKLE_GYRO if self._has_gyro else ANKLE_ACC
+        # Only this detector's model is imported (`anklet.mlp_weights`): the other three never take the board's RAM.
+        self._model = load_model(model_name(placement == PLACEMENT_SHOE, self._has_gyro))
         self._swing_min_mg = _SWING_MIN_SHOE_MG if placement == PLACEMENT_SHOE else _SWING_MIN_ANKLE_MG
         self._swing_forward_mm = _SWING_FORWARD_SHOE_MM if placement == PLACEMENT_SHOE else _SWING_FORWARD_ANKLE_MM
-        self._hidden = array("i", bytes(4 * HIDDEN_MAX))
+        self._hidden = array("i", bytes(4 * hidden_units(self._model)))
         self._scores = array("i", bytes(16))
         # Strike style per direction (`_blend_style`): running heel, toe, flat scores, and how many strides made
         # them (counted up to _STYLE_MEAN_N - 1: from there on each new stride weighs the same).

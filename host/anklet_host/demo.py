@@ -24,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from anklet import packets
+from anklet_host import packets
 from anklet_host.analysis.detect import detect
 from anklet_host.ble.client import AnkletLink, Cadence, Radio, find_anklet
 from anklet_host.cli import main as anklet_main

@@ -1,4 +1,6 @@
 # Contacts become minute and session records and today's counters, identically under both runtimes.
+import struct
+
 from anklet import packets
 from anklet.activity import Activity
 
@@ -8,7 +10,7 @@ class Sink:
         self.records = []
 
     def append(self, body):
-        self.records.append(packets.decode_record(bytes(body)))
+        self.records.append(bytes(body).hex())
 
 
 sink = Sink()
@@ -64,4 +66,5 @@ late.contact(61000, 0, packets.STRIKE_HEEL)
 late.tick(69000)
 late.contact(59900, 1, packets.STRIKE_TOE)
 late.tick(200000)
-print(len(late.sink.records), [(r.t_min, r.forward_heel, r.backward_toe) for r in late.sink.records])
+minutes = [struct.unpack(packets.FMT_MINUTE, bytes.fromhex(r)) for r in late.sink.records]
+print(len(late.sink.records), [(m[2], m[3], m[7]) for m in minutes])  # t_min, forward heel, backward toe

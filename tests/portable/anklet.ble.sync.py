@@ -37,7 +37,9 @@ class Stack:
 
 
 def control(op, arg):
-    return packets.Control(op, arg).encode()
+    buf = bytearray(packets.CONTROL_SIZE)
+    packets.pack_control_into(buf, op, arg)
+    return bytes(buf)
 
 
 log = Log(9, 2)
@@ -52,7 +54,7 @@ while server.busy():
     server.pump()
     queue.drain(stack, 0)
 for data in stack.out:
-    print(data.hex(), packets.decode(data))
+    print(data.hex())
 server.command(control(packets.OP_ACK, 9), 20)
 server.pump()
 print(log.acked_seq, server.bad_commands, server.records_sent, server.busy())

@@ -2,23 +2,19 @@
 # from typical values to the clip limits, and allocates nothing while it scores.
 from array import array
 
-from anklet.detect_mlp import ANKLE_ACC, ANKLE_GYRO, HIDDEN_MAX, SHOE_ACC, SHOE_GYRO, scores
+from anklet.detect_mlp import MODELS, hidden_units, load, scores
 
 try:
     import micropython
 except ImportError:
     micropython = None
 
-hidden = array("i", bytes(4 * HIDDEN_MAX))
+hidden = array("i", bytes(4 * max(hidden_units(load(name)) for name in MODELS)))
 out = array("i", bytes(16))
 feat = array("h", bytes(2 * 24))
 seed = 11
-for name, model in (
-    ("ankle_acc", ANKLE_ACC),
-    ("ankle_gyro", ANKLE_GYRO),
-    ("shoe_acc", SHOE_ACC),
-    ("shoe_gyro", SHOE_GYRO),
-):
+for name in MODELS:
+    model = load(name)
     for case in range(6):
         i = 0
         while i < 24:
@@ -34,3 +30,7 @@ for name, model in (
             if micropython is not None:
                 micropython.heap_unlock()
         print(name, case, out[0], out[1], out[2], out[3])
+try:
+    load("wrist_acc")
+except ValueError as exc:
+    print(exc)

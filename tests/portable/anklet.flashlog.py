@@ -52,7 +52,7 @@ for cut in (0, 1, 5, 19, 20, 23):
         f.write(data[: len(data) - FRAME_SIZE + cut])
     log = FlashLog(FOLDER, max_bytes=6 * FRAME_SIZE * 4, segment_bytes=FRAME_SIZE * 4)
     print(cut, log.next_seq, seqs(log)[-2:], os.stat(path)[6])
-print(log.read_into(30, body), p.decode_record(body))
+print(log.read_into(30, body), bytes(body).hex())
 for name in os.listdir(FOLDER):
     os.remove(FOLDER + "/" + name)
 os.rmdir(FOLDER)

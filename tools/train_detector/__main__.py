@@ -1,4 +1,4 @@
-"""``python -m tools.train_detector [--quick] [--out PATH]``: rebuild `anklet.detect_mlp` and print its figures.
+"""``python -m tools.train_detector [--quick] [--out DIR]``: rebuild `anklet.mlp_weights` and print its figures.
 
 The full run fits on synthetic seeds 0-199 (both placements) plus the real shoe recordings and scores on held-out
 seeds 10000-10039 and leave-one-recording-out fits; ``--quick`` uses a few walks and short fits and writes under
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.train_detector.corpus import CACHE_DIR, REPO, cached_corpus, real_sources, synthetic_sources
-from tools.train_detector.export import MODULE_PATH, read_module, write_module
+from tools.train_detector.export import WEIGHTS_DIR, read_module, render, write_module
 from tools.train_detector.fit import loro_calls, loro_jobs, run_jobs, shipped_jobs
 from tools.train_detector.mlp import TrainConfig
 from tools.train_detector.report import figures_json, held_out_figures, real_by_recording, real_figures, table
@@ -43,12 +43,14 @@ QUICK = Plan(range(12), range(10000, 10004), TrainConfig(iterations=200))
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.train_detector", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few walks and short fits (a smoke run)")
-    parser.add_argument("--out", type=Path, help="where to write the module (default: the firmware's; --quick: build/)")
+    parser.add_argument(
+        "--out", type=Path, help="folder for the weights modules (default: the firmware's; --quick: build/)"
+    )
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data", help="the real recordings")
     parser.add_argument("--workers", type=int, default=2, help="processes (the result does not depend on it)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
-    out: Path = args.out or (CACHE_DIR / "detect_mlp_quick.py" if args.quick else MODULE_PATH)
+    out: Path = args.out or (CACHE_DIR / "mlp_weights_quick" if args.quick else WEIGHTS_DIR)
     if not args.data.is_dir():
         print(f"error: real recordings not found at {args.data} (--data)", file=sys.stderr)
         return 2
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     real = cached_corpus(
         "real", f"data {args.data.resolve()}", lambda: real_sources(args.data), workers=args.workers, log=log
     )
-    before = read_module(MODULE_PATH) if MODULE_PATH.exists() else None
+    before = read_module(WEIGHTS_DIR) if WEIGHTS_DIR.is_dir() else None
 
     shipped = shipped_jobs(synthetic, real, config)
     loro = loro_jobs(synthetic, real, config)
@@ -75,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     models = run_jobs([*shipped, *loro], workers=args.workers)
     new = {job.label: model for job, model in zip(shipped, models, strict=False)}
     calls = loro_calls(real, loro, models[len(shipped) :])
-    previous_text = out.read_text(encoding="utf-8") if out.exists() else None
+    previous = {name: (out / name).read_text(encoding="utf-8") for name in render(new) if (out / name).exists()}
+    changed = previous != render(new)
     write_module(new, out)
-    changed = previous_text != out.read_text(encoding="utf-8")
     log(f"wrote {out} ({'changed' if changed else 'unchanged'})")
 
     held_new = held_out_figures(held, new)

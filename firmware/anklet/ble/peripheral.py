@@ -236,11 +236,10 @@ class Peripheral:
     def _apply_settings(self):
         value = self._ble.gatts_read(self._h_settings)
         try:
-            s = packets.decode_settings(value)
+            rate_hz, placement, goal_min, auto_start = packets.unpack_settings(value)
         except packets.PacketError:
             self._ble.gatts_write(self._h_settings, self._settings)  # refuse: keep the last good settings
             return
-        rate_hz, placement, goal_min, auto_start = s.rate_hz, s.placement, s.goal_min, s.auto_start
         if self._on_settings is not None:
             rate_hz, placement, goal_min, auto_start = self._on_settings(rate_hz, placement, goal_min, auto_start)
         packets.pack_settings_into(self._settings, rate_hz, placement, goal_min, 1 if auto_start else 0)

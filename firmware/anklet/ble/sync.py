@@ -48,22 +48,21 @@ class SyncServer:
 
     def command(self, data, payload_limit):
         try:
-            c = packets.decode_control(data)
+            op, argument = packets.unpack_control(data)
         except packets.PacketError:
             self.bad_commands += 1
             return
-        op = c.opcode
         if op == packets.OP_STATUS:
             self._want_status = True
         elif op == packets.OP_REQUEST:
-            self._next = c.argument
+            self._next = argument
             self._limit = payload_limit
             self._sending = True
         elif op == packets.OP_ACK:
-            if c.argument > self._ack_to:
-                self._ack_to = c.argument
+            if argument > self._ack_to:
+                self._ack_to = argument
         elif op == packets.OP_SET_CLOCK:
-            self._clock = c.argument
+            self._clock = argument
         elif op == packets.OP_TIME:
             self._want_time = True
 

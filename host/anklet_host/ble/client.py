@@ -8,8 +8,8 @@ How a command reaches a device is a ``Radio``, chosen by a ``--via`` value:
   backend (``anklet_host.ble.backend``), e.g. on a USB dongle with no OS stack at all.
 - in-process (tests): ``Radio.from_central(central)`` on a ``LocalRadio``.
 
-Every path runs the same bleak calls below. Packets are decoded with ``anklet.packets`` (the firmware's own module);
-a malformed packet or a lost link becomes an ``AnkletError`` with a one-line message.
+Every path runs the same bleak calls below. Packets are decoded with ``anklet_host.packets`` (on the firmware's own
+formats); a malformed packet or a lost link becomes an ``AnkletError`` with a one-line message.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.exc import BleakError
 
-from anklet import packets
 from anklet.ble import std, uuids
+from anklet_host import packets
 from anklet_host.ble.backend import DEFAULT_CENTRAL_MTU, BumbleCentral
 from anklet_host.errors import AnkletError
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
-from anklet import packets
+from anklet_host import packets
 from anklet_host.errors import AnkletError, InputError
 
 DB_FILENAME = "anklet.sqlite3"

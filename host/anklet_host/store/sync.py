@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from anklet import packets
+from anklet_host import packets
 from anklet_host.errors import AnkletError
 from anklet_host.store.db import Store
 

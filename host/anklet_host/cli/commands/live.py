@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import TextIO
 
-from anklet import packets
+from anklet_host import packets
 from anklet_host.ble.client import AnkletLink, Cadence, Radio, find_anklet
 from anklet_host.ble.options import add_link_arguments, central_mtu, positive_seconds, run_command
 

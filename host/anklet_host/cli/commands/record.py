@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anklet import packets
+from anklet_host import packets
 from anklet_host.ble.client import AnkletLink, Radio, find_anklet
 from anklet_host.ble.options import add_link_arguments, central_mtu, positive_seconds, run_command
 from anklet_host.errors import AnkletError, InputError

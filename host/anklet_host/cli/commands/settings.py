@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from anklet import packets
 from anklet.app.settings import RATES_HZ, Settings
+from anklet_host import packets
 from anklet_host.ble.client import AnkletLink, Radio, find_anklet
 from anklet_host.ble.options import add_link_arguments, central_mtu, run_command
 from anklet_host.cli.commands.status import describe_settings

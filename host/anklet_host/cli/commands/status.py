@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from anklet import packets
+from anklet_host import packets
 from anklet_host.ble.client import AnkletLink, DeviceInfo, Radio, find_anklet
 from anklet_host.ble.options import add_link_arguments, central_mtu, run_command
 

@@ -118,6 +118,7 @@ function pump() {
       const text = payload.toString("utf8");
       const event = JSON.parse(text);
       if (event.op === "flash_fault") flashFault = event.fault;
+      else if (event.op === "budget" && budget) reportBudget(event);
       else hostEvents.push(text);
     }
   }
@@ -134,7 +135,7 @@ function sleepRealMs(ms) {
 const mp = await loadMicroPython({
   heapsize: cfg.heap_bytes,
   pystack: 64 * 1024,
-  stdout: (bytes) => { for (const c of bytes) consoleByte(c); },
+  stdout: (bytes) => { for (const c of bytes) { if (capture) capture.push(c); else consoleByte(c); } },
   stderr: (bytes) => { for (const c of bytes) consoleByte(c); },
   linebuffer: false,
 });
@@ -271,6 +272,71 @@ FS.rename = (from, to) => {
   return r;
 };
 
+// ------------------------------------------------------------------------------------------------ budget mode
+// `make budget` (anklet_host/budget) measures the firmware's memory the way an ESP32 has it. This port collects
+// garbage only when JavaScript calls into it (it cannot scan the WebAssembly stack), so a firmware that never
+// returns would show garbage as live memory and its heap would grow without bound. In budget mode the firmware's
+// asyncio.run returns at once and this file steps the loop: every tick it serves the board (pins, timers, host
+// events, the BLE handler), runs the tasks that are due, asks for a collection, and on the next call in, with the
+// garbage gone, reads the heap (micropython.mem_info: live bytes, the heap's size, the largest free block). It also
+// times each run of due tasks: the longest one is what holds the sampler off its FIFO on a board.
+const budget = cfg.budget ? {
+  baseline: 0, live: 0, peak: 0, phasePeak: 0, maxFree: 0, minMaxFree: Infinity, total: 0, totalMax: 0,
+  stepWorstMs: 0, phaseStepWorstMs: 0, steps: 0, probes: 0,
+} : null;
+let jsLoop = false;
+let capture = null; // stdout goes here instead of the console while the heap is read
+const GC_BLOCK_BYTES = 16; // 4 words of 32 bits: MicroPython's GC block on the ESP32 and on this port
+
+function readHeap() {
+  capture = [];
+  runPy("_mem_info()");
+  const text = Buffer.from(capture).toString("latin1");
+  capture = null;
+  const used = /used: (\d+)/.exec(text);
+  const total = /total: (\d+)/.exec(text);
+  const maxFree = /max free sz: (\d+)/.exec(text);
+  if (!used || !total || !maxFree) return null;
+  return { used: +used[1], total: +total[1], maxFreeBytes: +maxFree[1] * GC_BLOCK_BYTES };
+}
+function probeHeap() {
+  const heap = readHeap();
+  if (heap === null) return;
+  const b = budget;
+  b.probes++;
+  b.live = heap.used - b.baseline;
+  b.peak = Math.max(b.peak, b.live);
+  b.phasePeak = Math.max(b.phasePeak, b.live);
+  b.maxFree = heap.maxFreeBytes;
+  b.minMaxFree = Math.min(b.minMaxFree, heap.maxFreeBytes);
+  b.total = heap.total;
+  b.totalMax = Math.max(b.totalMax, heap.total);
+}
+function budgetTick() {
+  if (!jsLoop || ending) return;
+  runPy("_simboard.poll()");
+  const t0 = performance.now();
+  runPy("_run_due()");
+  const stepMs = performance.now() - t0;
+  budget.steps++;
+  budget.stepWorstMs = Math.max(budget.stepWorstMs, stepMs);
+  budget.phaseStepWorstMs = Math.max(budget.phaseStepWorstMs, stepMs);
+  runPy("_gc_collect()"); // only marks a collection as due: it happens as the next call comes in
+  if (!ending) probeHeap();
+}
+function reportBudget(event) {
+  const b = budget;
+  emit({
+    ev: "budget", mark: event.mark || "", heap_initial_bytes: cfg.heap_bytes, sim_baseline_bytes: b.baseline,
+    live_bytes: b.live, peak_bytes: b.peak, phase_peak_bytes: b.phasePeak, largest_free_bytes: b.maxFree,
+    largest_free_min_bytes: b.minMaxFree === Infinity ? 0 : b.minMaxFree, heap_total_bytes: b.total,
+    heap_total_max_bytes: b.totalMax, step_worst_ms: b.stepWorstMs, phase_step_worst_ms: b.phaseStepWorstMs,
+    steps: b.steps, probes: b.probes, loop: jsLoop,
+  });
+  b.phasePeak = 0;
+  b.phaseStepWorstMs = 0;
+}
+
 // ------------------------------------------------------------------------------------------------ board services
 let ending = false;
 function endBoot(event) {
@@ -304,6 +370,8 @@ const host = {
   },
   deepsleep: (ms) => endBoot({ ev: "deepsleep", ms }),
   now_ms: () => performance.now(),
+  // The firmware's asyncio.run, in budget mode: the loop is stepped from here (see `budgetTick`).
+  js_loop: () => { jsLoop = true; },
 };
 mp.registerJsModule("_simhost", host);
 
@@ -333,6 +401,13 @@ function softReboot(raw) {
 // ------------------------------------------------------------------------------------------------ boot
 // The simulated hardware modules live at /_sim, mounted (by boot) out of sight of the flash, like built-ins.
 const hardwareOk = runPy("import sys\nsys.path.insert(0, '/_sim')\nimport _simboard\n_simboard.boot()") === 0;
+if (budget && hardwareOk) {
+  // What the simulation itself holds (its modules stand in for C on a board) is measured now and left out.
+  runPy("import gc, micropython, machine, bluetooth, esp32, _simasyncio\n" +
+        "_mem_info = micropython.mem_info\n_gc_collect = gc.collect\n_run_due = _simasyncio.run_due\ngc.collect()");
+  const heap = readHeap();
+  if (heap !== null) budget.baseline = heap.used;
+}
 let status = runPy("_simboard.run_file('boot.py')");
 if (status !== FORCED_EXIT && !cfg.raw_repl && !cfg.skip_main) status = runPy("_simboard.run_file('main.py')");
 if (status === FORCED_EXIT) softReboot(false);
@@ -377,6 +452,7 @@ function driveRepl() {
 let lastPoll = 0;
 function tick() {
   driveRepl();
+  if (budget) budgetTick();
   // Timers and pin interrupts keep running at the REPL, as on the board.
   if (hardwareOk && !ending && performance.now() - lastPoll >= cfg.poll_ms) {
     lastPoll = performance.now();

@@ -94,6 +94,7 @@ class SimBoard:
         speed: int = 1,
         heap_bytes: int = 512 * 1024,
         flash_bytes: int = 2 * 1024 * 1024,
+        budget: bool = False,
     ) -> None:
         if speed < 1:
             raise AnkletError("the simulation speed must be a whole number >= 1")
@@ -103,6 +104,9 @@ class SimBoard:
         self.speed = speed
         self.heap_bytes = heap_bytes
         self.flash_bytes = flash_bytes
+        # Budget mode (anklet_host.budget): the loop is stepped from JavaScript so the heap can be measured between
+        # steps, and board.mjs reports it as {"ev": "budget"} events when sent {"op": "budget"}.
+        self.budget = budget
         self.boots = 0
         self.reset_causes: list[int] = []
         self.pin_levels: dict[int, int] = {}
@@ -275,6 +279,7 @@ class SimBoard:
             "mcu": self.spec.mcu,
             "hardware": self.spec.hardware,
             "poll_ms": 5,
+            "budget": self.budget,
         }
 
     def _spawn(self) -> subprocess.Popen[bytes]:
@@ -295,6 +300,7 @@ class SimBoard:
             "skip_main": self._next["skip_main"],
             "poll_ms": 5,
             "flash_fault": self._flash_fault,
+            "budget": self.budget,
             "vm": self._vm_config(),
         }
         node = shutil.which("node") or "node"

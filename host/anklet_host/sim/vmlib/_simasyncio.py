@@ -17,6 +17,7 @@ import time
 from asyncio import core
 
 import _simboard
+import _simhost
 
 _wake = [None]
 
@@ -56,7 +57,18 @@ def run_until_complete(aw):
 
 
 def run(coro):
+    if _simboard.CONFIG.get("budget"):
+        # Budget mode (board.mjs): main.py returns to JavaScript, which steps the loop with `run_due`, so that the
+        # heap can be collected and measured between steps.
+        core.create_task(coro)
+        _simhost.js_loop()
+        return None
     return run_until_complete(core.create_task(coro))
+
+
+def run_due():
+    """Run the tasks that are due (budget mode: board.mjs calls this every tick)."""
+    core._run_iter()
 
 
 def run_forever():

@@ -1,0 +1,1 @@
+"""The stride classifier's weights, one generated module per model (`anklet.detect_mlp.load` imports one)."""

@@ -1,0 +1,93 @@
+"""``python -m anklet_host.budget [BOARD...]`` (`make budget`): the firmware's memory per board, as an ESP32 has it.
+
+For each board file: the live Python heap after boot (services registered), its peak through a walk streamed to a
+connected client and a sync of a full log, the largest free block, the native code the board loads (what
+`anklet deploy` compiles with ``-X emit=native`` for the board's chip, counted from the ``.mpy`` files), and the
+longest run of due tasks under the WebAssembly port. The last line is one JSON object (``{"boards": {...}}``).
+See `anklet_host.budget.memory` for how the heap is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from anklet_host.budget.memory import MemoryRun, measure
+from anklet_host.deploy import Device, board_names, load_board, stage
+
+HEAP_PEAK_LIMIT_BYTES = 65_536  # half the stock heap: the rest is for fragmentation, Bluetooth buffers, what comes
+NATIVE_LIMIT_BYTES = 16 * 1024  # executable memory comes out of the ~94 KB of free system heap NimBLE also needs
+_CHIP_MODULE = {
+    "lis3dh": "lis3dh",
+    "adxl345": "adxl345",
+    "mpu6050": "mpu6050",
+    "mpu6886": "mpu6050",
+    "lsm6ds3": "lsm6ds",
+    "lsm6dsox": "lsm6ds",
+}
+
+
+def native_bytes(board_name: str) -> int:
+    """Bytes of native ``.mpy`` code the board imports (its own driver only), as deploy compiles them for its chip."""
+    board, text = load_board(board_name)
+    machine = {"esp32": "ESP32", "esp32s3": "ESP32S3", "esp32c3": "ESP32C3"}[board.mcu]
+    with tempfile.TemporaryDirectory(prefix="anklet-native-") as tmp:
+        staged = stage(board, text, Device("esp32", machine), Path(tmp) / "staged")
+        loaded = {"anklet/drivers/" + _CHIP_MODULE[board.chip] + ".py"}
+        total = 0
+        for relative in staged.native_files:
+            driver = relative.startswith("anklet/drivers/") and relative not in (
+                "anklet/drivers/__init__.py",
+                "anklet/drivers/common.py",
+            )
+            if driver and relative not in loaded:
+                continue
+            total += (Path(tmp) / "staged" / relative).with_suffix(".mpy").stat().st_size
+        return total
+
+
+def figures(run: MemoryRun, native: int) -> dict[str, object]:
+    return {
+        "heap_after_boot_bytes": run.heap_after_boot_bytes,
+        "heap_peak_bytes": run.heap_peak_bytes,
+        "largest_free_block_bytes": run.largest_free_block_bytes,
+        "heap_grew": run.heap_grew,
+        "native_bytes": native,
+        "step_worst_ms_wasm": round(run.step_worst_ms, 1),
+        "records_synced": run.records_synced,
+        "samples_dropped": run.samples_dropped,
+        "within_heap_limit": run.heap_peak_bytes <= HEAP_PEAK_LIMIT_BYTES,
+        "within_native_limit": native <= NATIVE_LIMIT_BYTES,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m anklet_host.budget", description=__doc__.split("\n\n")[0])
+    parser.add_argument("boards", nargs="*", help="board files (default: every supported board)")
+    args = parser.parse_args(argv)
+    logging.getLogger("bumble").setLevel(logging.ERROR)  # the client's view of notifications it did not ask for
+    names = args.boards or board_names()
+    results: dict[str, dict[str, object]] = {}
+    head = f"{'board':24s} {'after boot':>11s} {'peak':>9s} {'native':>8s} {'step(wasm)':>11s}  phases (live/peak KB)"
+    print(head)
+    for name in names:
+        run = measure(name)
+        native = native_bytes(name)
+        results[name] = figures(run, native)
+        phases = "; ".join(f"{p.name} {p.live_bytes / 1024:.1f}/{p.peak_bytes / 1024:.1f}" for p in run.phases)
+        print(
+            f"{name:24s} {run.heap_after_boot_bytes:11,d} {run.heap_peak_bytes:9,d} {native:8,d}"
+            f" {run.step_worst_ms:9.1f}ms  {phases}",
+            flush=True,
+        )
+    limits = {"heap_peak_bytes": HEAP_PEAK_LIMIT_BYTES, "native_bytes": NATIVE_LIMIT_BYTES}
+    print(json.dumps({"boards": results, "limits": limits}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
