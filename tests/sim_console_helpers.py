@@ -14,7 +14,7 @@ MPREMOTE = str(Path(sys.executable).with_name("mpremote"))
 
 
 def mpremote(port: str, *args: str, timeout_s: float = 30.0, check: bool = True) -> str:
-    """Run the real mpremote 1.27 against ``port``; its stdout (stderr on failure in the assertion message)."""
+    """Run the real (pinned) mpremote against ``port``; its stdout (stderr on failure in the assertion message)."""
     proc = subprocess.run(
         [MPREMOTE, "connect", port, *args], capture_output=True, text=True, timeout=timeout_s, check=False
     )

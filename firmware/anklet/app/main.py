@@ -262,7 +262,8 @@ class App:
         self.state.maybe_save(ticks_ms(), force=True)
         self.log.close()
         self.sensor.wake_on_motion(MOTION_WAKE_MG)
-        esp32.wake_on_ext0(Pin(self.board.int_pin, Pin.IN), 1 if self.board.int_active_high else 0)
+        level = esp32.WAKEUP_ANY_HIGH if self.board.int_active_high else esp32.WAKEUP_ALL_LOW
+        esp32.wake_on_ext0(Pin(self.board.int_pin, Pin.IN), level)
         print("anklet: idle, sleeping until motion")
         machine.deepsleep()
 

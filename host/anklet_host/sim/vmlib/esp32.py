@@ -4,8 +4,8 @@
 # light, module state is global as in the ESP32 port's own modules, % formatting as MicroPython prefers.)
 """esp32 for the virtual anklet: the deep-sleep wake sources (read by machine.deepsleep) and the MCU temperature."""
 
-WAKEUP_ALL_LOW = 0
-WAKEUP_ANY_HIGH = 1
+WAKEUP_ALL_LOW = False  # as in the ESP32 port's modesp32.c
+WAKEUP_ANY_HIGH = True
 _ext0 = None
 _ext1 = None
 
