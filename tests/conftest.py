@@ -14,7 +14,8 @@ import pytest
 from hypothesis import settings
 
 from anklet_host.paths import FIRMWARE_DIR, PROJECT_ROOT
-from anklet_host.upy import MicroPython
+from anklet_host.upy import MicroPython, RuntimeMissingError
+from anklet_host.upy.unix import unix_port_path
 
 SHARED_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 IN_CI = os.environ.get("ANKLET_CI") == "1"
@@ -41,6 +42,18 @@ def upy() -> Iterator[MicroPython]:
     """The real MicroPython (WebAssembly port under Node). Never skipped: a missing runtime is a failure."""
     with MicroPython() as runtime:
         yield runtime
+
+
+@pytest.fixture(scope="session")
+def unix_micropython() -> Path:
+    """MicroPython's unix port (a dev dependency `make setup` installs); skipped (saying why) only where it is absent
+    outside CI, a failure in CI."""
+    try:
+        return unix_port_path()
+    except RuntimeMissingError as exc:
+        if IN_CI:
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
 
 
 def run_cpython(code: str, *, cwd: Path = FIRMWARE_DIR) -> str:
