@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,10 @@ def measure(board_name: str, work_dir: Path | None = None) -> MemoryRun:
             sim.wait_for_output(b"anklet 0.1.0 board=", BOOT_TIMEOUT_S)
             time.sleep(1.0)  # Bluetooth on and advertising
             boot = _phase("boot, services registered", events.mark(sim, "boot"))
-            phases, stored = asyncio.run(_client_phases(bridge.via, sim, events, Path(tmp) / "store.sqlite3"))
+            # In a thread of its own: an asyncio.run here would replace the caller's event loop (a test's, say).
+            with ThreadPoolExecutor(1) as pool:
+                client = pool.submit(asyncio.run, _client_phases(bridge.via, sim, events, Path(tmp) / "store.sqlite3"))
+                phases, stored = client.result(timeout=2 * PHASE_TIMEOUT_S)
             last = events.replies[-1]
         sim.stop()
     return MemoryRun(
