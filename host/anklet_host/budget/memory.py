@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from anklet import VERSION
 from anklet.flashlog import FlashLog
 from anklet_host import packets
 from anklet_host.ble.client import AnkletLink, BleSyncTransport, Cadence, Radio, find_anklet
@@ -180,16 +181,19 @@ def measure(board_name: str, work_dir: Path | None = None) -> MemoryRun:
         )
         sim.on_event(events)
         sim.start()
-        with BleBridge(sim, port=0) as bridge:
-            sim.wait_for_output(b"anklet 0.1.0 board=", BOOT_TIMEOUT_S)
-            time.sleep(1.0)  # Bluetooth on and advertising
-            boot = _phase("boot, services registered", events.mark(sim, "boot"))
-            # In a thread of its own: an asyncio.run here would replace the caller's event loop (a test's, say).
-            with ThreadPoolExecutor(1) as pool:
-                client = pool.submit(asyncio.run, _client_phases(bridge.via, sim, events, Path(tmp) / "store.sqlite3"))
-                phases, stored = client.result(timeout=2 * PHASE_TIMEOUT_S)
-            last = events.replies[-1]
-        sim.stop()
+        try:
+            with BleBridge(sim, port=0) as bridge:
+                sim.wait_for_output(f"anklet {VERSION} board=".encode(), BOOT_TIMEOUT_S)
+                time.sleep(1.0)  # Bluetooth on and advertising
+                boot = _phase("boot, services registered", events.mark(sim, "boot"))
+                # In a thread of its own: an asyncio.run here would replace the caller's event loop (a test's, say).
+                with ThreadPoolExecutor(1) as pool:
+                    db = Path(tmp) / "store.sqlite3"
+                    client = pool.submit(asyncio.run, _client_phases(bridge.via, sim, events, db))
+                    phases, stored = client.result(timeout=2 * PHASE_TIMEOUT_S)
+                last = events.replies[-1]
+        finally:
+            sim.stop()
     return MemoryRun(
         board=board_name,
         phases=(boot, *phases),
