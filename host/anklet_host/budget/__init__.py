@@ -1,0 +1,1 @@
+"""make budget: memory and CPU of the firmware as an ESP32 has them"""
