@@ -237,7 +237,6 @@ class StepDetector:
         while ring < 3.3 * core_hz:
             ring <<= 1
         self._ring_mask = ring - 1
-        self._r_jerk = array("h", bytes(2 * ring))
         self._r_px = array("h", bytes(2 * ring))
         self._r_pz = array("h", bytes(2 * ring))
         self._r_x = array("h", bytes(2 * ring))
@@ -278,9 +277,6 @@ class StepDetector:
         self._sy = 0
         self._sz = 0
         self._sg = 0
-        self._px = 0
-        self._py = 0
-        self._pz = 0
         self._mx = 0
         self._my = 0
         self._mz = 0
@@ -338,7 +334,7 @@ class StepDetector:
         self.cadence_spm = 0
 
     def state_bytes(self) -> int:
-        arrays = len(self._r_jerk) * 2 * 6 + len(self._feat) * 2 + len(self.ev_index) * 6 + len(self._pend_index) * 7
+        arrays = len(self._r_x) * 2 * 5 + len(self._feat) * 2 + len(self.ev_index) * 6 + len(self._pend_index) * 7
         arrays += len(self._hidden) * 4 + len(self._scores) * 4 + len(self._style) * 4 + len(self._style_n)
         return arrays + 4 * len(self.__dict__)
 
@@ -387,9 +383,6 @@ class StepDetector:
         self._t = t + 1
         if not self._primed:
             self._primed = True
-            self._px = x
-            self._py = y
-            self._pz = z
             km = self._k_mean
             self._mx = x << km
             self._my = y << km
@@ -399,10 +392,6 @@ class StepDetector:
             self._rx = x << self._k_rest
             self._ry = y << self._k_rest
             self._rz = z << self._k_rest
-        jerk = abs(x - self._px) + abs(y - self._py) + abs(z - self._pz)
-        self._px = x
-        self._py = y
-        self._pz = z
         km = self._k_mean
         mx = self._mx + x - (self._mx >> km)
         my = self._my + y - (self._my >> km)
@@ -421,7 +410,6 @@ class StepDetector:
         self._lx = lx
         self._lz = lz
         i = t & self._ring_mask
-        self._r_jerk[i] = jerk if jerk < _I16_MAX else _I16_MAX
         self._r_px[i] = lx >> kp
         self._r_pz[i] = lz >> kp
         self._r_x[i] = x if -_I16_MAX < x < _I16_MAX else (_I16_MAX if x > 0 else -_I16_MAX)

@@ -14,7 +14,6 @@ A board file naming the wrong chip stops here with one clear line instead (and t
 """
 
 import asyncio
-import gc
 
 import machine
 from machine import ADC, I2C, WDT, Pin
@@ -339,6 +338,12 @@ class App:
 
 def run(board_path="/board.json", settings_path="/settings.json"):
     """Boot the anklet (``firmware/main.py`` calls this). Returns only on a fatal set-up error, after saying why."""
+    asyncio.run(boot(board_path, settings_path))
+
+
+async def boot(board_path, settings_path):
+    """Boot in stages, each ended by a yield to the scheduler: the garbage a stage leaves (file text, parsed JSON) is
+    collectable before the next one allocates, and the virtual anklet's budget mode measures the heap between them."""
     try:
         board = boardfile.load(board_path)
     except (OSError, ValueError) as exc:
@@ -348,17 +353,21 @@ def run(board_path="/board.json", settings_path="/settings.json"):
     for name in settings.load():
         print("anklet: ignoring bad setting %s in %s" % (name, settings_path))
     led = StatusLed(board)
+    await asyncio.sleep_ms(0)
     try:
         sensor, detector = open_board_sensor(board, settings)
     except SensorError as exc:
         print("anklet: %s" % exc)
         led.mode = MODE_ERROR
-        asyncio.run(led.run())
+        await led.run()
         return
+    await asyncio.sleep_ms(0)
     app = App(board, settings, sensor, detector)
+    await asyncio.sleep_ms(0)
     app.start_sensor()
     print(app.boot_line())
     app.restore()
+    await asyncio.sleep_ms(0)
     app.start_ble()
-    gc.collect()
-    asyncio.run(app.main(led))
+    await asyncio.sleep_ms(0)
+    await app.main(led)

@@ -40,7 +40,8 @@ _NOTIFY = bluetooth.FLAG_NOTIFY
 
 ADV_INTERVAL_US = const(250_000)
 DEFAULT_MTU = const(247)
-QUEUE_SLOTS = const(12)
+# 8 x 244 bytes: a sync keeps the stack fed with 8 in hand (`make budget` syncs a full log), and RAM is scarce.
+QUEUE_SLOTS = const(8)
 _MAX_PAYLOAD = const(244)  # DEFAULT_MTU - 3
 _STEPS_FLUSH_MS = const(1000)  # a partly filled step batch goes out after this long
 _UNIX_AT_2000 = 946684800

@@ -106,8 +106,7 @@ class _Radio:
         self.name = "MPY ESP32"
         self.mtu = ATT_DEFAULT_MTU  # the largest MTU accepted in an exchange (config(mtu=...))
         self.values = {}  # value handle -> _Value
-        self.services = []  # the definitions, as sent to the host (kept to announce them again)
-        self.handles = []
+        self.services = ()  # the firmware's definitions (kept to announce them again)
         self.conns = {}  # conn handle -> negotiated ATT MTU
         self.in_stack = {}  # conn handle -> notifications the stack holds for it
         self.adv = None  # the last gap_advertise call, re-sent to a host that (re)joins
@@ -207,7 +206,8 @@ def _announce():
         return
     _send("active", on=True, mac=_hex(_mac()), name=r.name, mtu=r.mtu, replay=True)
     if r.services:
-        _send("services", services=r.services, handles=r.handles, replay=True)
+        services, handles = _describe(r.services)
+        _send("services", services=services, handles=handles, replay=True)
         for handle, value in r.values.items():
             _send("buffer", handle=handle, size=value.max_bytes, append=value.append, replay=True)
             if value.data:
@@ -216,6 +216,38 @@ def _announce():
         adv = dict(r.adv)
         adv["replay"] = True
         _send("advertise", **adv)
+
+
+def _describe(services_definition, values=None):
+    """The services as sent to the host (UUIDs in hex) and their value handles, laid out as a GATT server does:
+    service declaration, then per characteristic its declaration, its value, its CCCD when it can notify or indicate,
+    then its descriptors. ``values`` (when given) gets a fresh `_Value` per value handle."""
+    handle = 0
+    services = []
+    all_handles = []
+    for service_uuid, characteristics in services_definition:
+        handle += 1
+        chars = []
+        handles = []
+        for definition in characteristics:
+            char_uuid, flags = definition[0], definition[1]
+            handle += 2
+            handles.append(handle)
+            if values is not None:
+                values[handle] = _Value()
+            if flags & (FLAG_NOTIFY | FLAG_INDICATE):
+                handle += 1
+            descriptors = []
+            for desc_uuid, desc_flags in definition[2] if len(definition) > 2 else ():
+                handle += 1
+                handles.append(handle)
+                if values is not None:
+                    values[handle] = _Value()
+                descriptors.append([_hex(UUID(desc_uuid)), desc_flags])
+            chars.append([_hex(UUID(char_uuid)), flags, descriptors])
+        services.append([_hex(UUID(service_uuid)), chars])
+        all_handles.append(handles)
+    return services, all_handles
 
 
 _simboard.on("ble", _on_host)
@@ -241,8 +273,7 @@ class BLE:
                 r.conns.clear()
                 r.in_stack.clear()
                 r.values.clear()
-                r.services = []
-                r.handles = []
+                r.services = ()
                 r.adv = None
                 _send("active", on=False)
         return r.active
@@ -311,35 +342,12 @@ class BLE:
         self._need_active()
         r = _radio
         r.values = {}
-        services = []
-        all_handles = []
-        # Handles laid out as a GATT server does: service declaration, then per characteristic its declaration,
-        # its value, its CCCD when it can notify or indicate, then its descriptors.
-        handle = 0
-        for service_uuid, characteristics in services_definition:
-            handle += 1
-            chars = []
-            handles = []
-            for definition in characteristics:
-                char_uuid, flags = definition[0], definition[1]
-                handle += 2
-                handles.append(handle)
-                r.values[handle] = _Value()
-                if flags & (FLAG_NOTIFY | FLAG_INDICATE):
-                    handle += 1
-                descriptors = []
-                for desc_uuid, desc_flags in definition[2] if len(definition) > 2 else ():
-                    handle += 1
-                    handles.append(handle)
-                    r.values[handle] = _Value()
-                    descriptors.append([_hex(UUID(desc_uuid)), desc_flags])
-                chars.append([_hex(UUID(char_uuid)), flags, descriptors])
-            services.append([_hex(UUID(service_uuid)), chars])
-            all_handles.append(tuple(handles))
-        r.services = services
-        r.handles = [list(h) for h in all_handles]
-        _send("services", services=services, handles=r.handles)
-        return tuple(all_handles)
+        services, handles = _describe(services_definition, r.values)
+        # Kept as the firmware passed it (its own object: no bytes here), described again for a replay: what the chip
+        # keeps of a registration on the Python heap is its values' buffers, not a copy of the definitions.
+        r.services = services_definition
+        _send("services", services=services, handles=handles)
+        return tuple(tuple(h) for h in handles)
 
     def _value(self, value_handle):
         value = _radio.values.get(value_handle)
