@@ -38,6 +38,9 @@ WATCHDOG_MS = 10000
 STALL_MS = 5000  # the sampler must have made progress this recently for the watchdog to be fed
 LOW_BATTERY_PCT = 15
 MOTION_WAKE_MG = 120
+# 160 MHz, set at boot whatever the build's default: the FIFO headroom `make budget` reports is for this clock, and
+# 240 MHz would cost current for room the default rate does not need (README, Benchmarks).
+CPU_HZ = 160000000
 
 
 def open_board_sensor(board, settings):
@@ -339,6 +342,8 @@ class App:
 
 def run(board_path="/board.json", settings_path="/settings.json"):
     """Boot the anklet (``firmware/main.py`` calls this). Returns only on a fatal set-up error, after saying why."""
+    if machine.freq() != CPU_HZ:
+        machine.freq(CPU_HZ)
     try:
         board = boardfile.load(board_path)
     except (OSError, ValueError) as exc:
