@@ -242,3 +242,27 @@ def test_virtual_clock_runs_faster_and_overrides_time(tmp_path: Path) -> None:
         assert int(board_ms) >= 4000
         assert int(real_ms) * 4 < int(board_ms)  # nominally 20x; 4x leaves room for a loaded machine
         assert source == "/_sim/time.py"
+
+
+@pytest.mark.parametrize(("mcu", "top_mhz"), [("esp32", 240), ("esp32c3", 160)])
+def test_machine_freq_takes_what_the_chips_port_takes(tmp_path: Path, mcu: str, top_mhz: int) -> None:
+    # ports/esp32/modmachine.c: 20, 40, 80, 160 MHz, and 240 MHz except on RISC-V (the ESP32-C3); else ValueError.
+    code = (
+        "import machine\n"
+        "for mhz in (80, 160, 240, 100):\n"
+        "    try:\n"
+        "        machine.freq(mhz * 1000000)\n"
+        "        print(mhz, machine.freq())\n"
+        "    except ValueError as exc:\n"
+        "        print(mhz, 'ValueError', exc)\n"
+    )
+    with running_board(tmp_path / "flash", BoardSpec(name="b", mcu=mcu)) as sim:
+        port = sim.pty_path
+        assert port is not None
+        lines = mpremote(port, "exec", code).splitlines()
+    assert lines[0:2] == ["80 80000000", "160 160000000"]
+    if top_mhz == 240:
+        assert lines[2] == "240 240000000"
+    else:
+        assert lines[2] == "240 ValueError frequency must be 20MHz, 40MHz, 80Mhz or 160MHz"
+    assert lines[3].startswith("100 ValueError frequency must be")

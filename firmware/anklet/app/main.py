@@ -37,6 +37,9 @@ WATCHDOG_MS = 10000
 STALL_MS = 5000  # the sampler must have made progress this recently for the watchdog to be fed
 LOW_BATTERY_PCT = 15
 MOTION_WAKE_MG = 120
+# 160 MHz, set at boot whatever the build's default: the FIFO headroom `make budget` reports is for this clock, and
+# 240 MHz would cost current for room the default rate does not need (README, Benchmarks).
+CPU_HZ = 160000000
 
 
 def open_board_sensor(board, settings):
@@ -338,12 +341,14 @@ class App:
 
 def run(board_path="/board.json", settings_path="/settings.json"):
     """Boot the anklet (``firmware/main.py`` calls this). Returns only on a fatal set-up error, after saying why."""
+    if machine.freq() != CPU_HZ:
+        machine.freq(CPU_HZ)
     asyncio.run(boot(board_path, settings_path))
 
 
 async def boot(board_path, settings_path):
-    """Boot in stages, each ended by a yield to the scheduler: the garbage a stage leaves (file text, parsed JSON) is
-    collectable before the next one allocates, and the virtual anklet's budget mode measures the heap between them."""
+    """Boot in stages, each ended by a yield to the scheduler: the virtual anklet's budget mode collects garbage and
+    measures the heap between them (its WebAssembly port collects only between steps); on a board it costs nothing."""
     try:
         board = boardfile.load(board_path)
     except (OSError, ValueError) as exc:

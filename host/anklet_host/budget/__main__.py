@@ -3,8 +3,10 @@
 For each board file: the live Python heap after boot (services registered), its peak through a walk streamed to a
 connected client and a sync of a full log, the largest free block, the native code the board loads (what
 `anklet deploy` compiles with ``-X emit=native`` for the board's chip, counted from the ``.mpy`` files), and the
-longest run of due tasks under the WebAssembly port. The last line is one JSON object (``{"boards": {...}}``).
-See `anklet_host.budget.memory` for how the heap is measured.
+longest run of due tasks under the WebAssembly port (the firmware's CPU time: the simulated hardware's left out); then
+the CPU side on the chip (`anklet_host.budget.stall`): the worst stride classification and the FIFO headroom at every
+rate the settings offer, converted to the board's chip at the CPU clock the firmware sets. The last line is one JSON
+object (``{"boards": {...}, "limits": {...}}``). See `anklet_host.budget.memory` for how the heap is measured.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ import tempfile
 from pathlib import Path
 
 from anklet_host.budget.memory import MemoryRun, measure
+from anklet_host.budget.stall import board_figures
 from anklet_host.deploy import Device, board_names, load_board, stage
+from anklet_host.upy import MicroPython
 
 HEAP_PEAK_LIMIT_BYTES = 65_536  # half the stock heap: the rest is for fragmentation, Bluetooth buffers, what comes
 NATIVE_LIMIT_BYTES = 16 * 1024  # executable memory comes out of the ~94 KB of free system heap NimBLE also needs
+FIFO_HEADROOM_MIN_MS = 0.0  # above this at every rate: no sample lost in the worst case
 _CHIP_MODULE = {
     "lis3dh": "lis3dh",
     "adxl345": "adxl345",
@@ -58,6 +63,7 @@ def figures(run: MemoryRun, native: int) -> dict[str, object]:
         "heap_grew": run.heap_grew,
         "native_bytes": native,
         "step_worst_ms_wasm": round(run.step_worst_ms, 1),
+        "step_worst_ms_wasm_by_phase": {p.name: round(p.step_worst_ms, 1) for p in run.phases},
         "records_synced": run.records_synced,
         "samples_dropped": run.samples_dropped,
         "within_heap_limit": run.heap_peak_bytes <= HEAP_PEAK_LIMIT_BYTES,
@@ -72,19 +78,43 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("bumble").setLevel(logging.ERROR)  # the client's view of notifications it did not ask for
     names = args.boards or board_names()
     results: dict[str, dict[str, object]] = {}
-    head = f"{'board':24s} {'after boot':>11s} {'peak':>9s} {'native':>8s} {'step(wasm)':>11s}  phases (live/peak KB)"
+    head = (
+        f"{'board':24s} {'after boot':>11s} {'peak':>9s} {'native':>8s} {'step(wasm)':>11s} {'step(chip)':>11s}"
+        f" {'stride(chip)':>13s} {'FIFO room':>10s}  phases (live/peak KB, longest step ms wasm)"
+    )
     print(head)
-    for name in names:
-        run = measure(name)
-        native = native_bytes(name)
-        results[name] = figures(run, native)
-        phases = "; ".join(f"{p.name} {p.live_bytes / 1024:.1f}/{p.peak_bytes / 1024:.1f}" for p in run.phases)
-        print(
-            f"{name:24s} {run.heap_after_boot_bytes:11,d} {run.heap_peak_bytes:9,d} {native:8,d}"
-            f" {run.step_worst_ms:9.1f}ms  {phases}",
-            flush=True,
-        )
-    limits = {"heap_peak_bytes": HEAP_PEAK_LIMIT_BYTES, "native_bytes": NATIVE_LIMIT_BYTES}
+    with MicroPython() as upy:
+        for name in names:
+            run = measure(name)
+            native = native_bytes(name)
+            board, _ = load_board(name)
+            r = board_figures(upy, board, run.step_worst_ms)
+            r["within_fifo_limit"] = r["fifo_headroom_ms_min"] > FIFO_HEADROOM_MIN_MS
+            results[name] = figures(run, native) | r
+            phases = "; ".join(
+                f"{p.name} {p.live_bytes / 1024:.1f}/{p.peak_bytes / 1024:.1f} {p.step_worst_ms:.1f}"
+                for p in run.phases
+            )
+            print(
+                f"{name:24s} {run.heap_after_boot_bytes:11,d} {run.heap_peak_bytes:9,d} {native:8,d}"
+                f" {run.step_worst_ms:9.1f}ms {r['step_worst_ms_esp32']:9.1f}ms {r['stride_worst_ms_esp32']:11.1f}ms"
+                f" {r['fifo_headroom_ms_min']:8.1f}ms  {phases}",
+                flush=True,
+            )
+            for setting, f in r["fifo_rates"].items():
+                print(
+                    f"    {setting:>3s} Hz: chip {f['rate_hz']} Hz, FIFO {f['depth_samples']} samples, watermark"
+                    f" {f['watermark']}, burst {f['burst_ms_esp32']} ms + stride {f['stride_ms_esp32']} ms + I2C"
+                    f" {f['i2c_ms']} ms -> room {f['headroom_ms']} ms",
+                    flush=True,
+                )
+            for setting, why in r["rates_skipped"].items():
+                print(f"    {setting:>3s} Hz: skipped, {why}", flush=True)
+    limits = {
+        "heap_peak_bytes": HEAP_PEAK_LIMIT_BYTES,
+        "native_bytes": NATIVE_LIMIT_BYTES,
+        "fifo_headroom_ms_min": FIFO_HEADROOM_MIN_MS,
+    }
     print(json.dumps({"boards": results, "limits": limits}))
     return 0
 

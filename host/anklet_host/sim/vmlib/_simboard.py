@@ -24,6 +24,9 @@ CONFIG = json.loads(_simhost.config)
 SPEED = CONFIG.get("speed", 1)
 FORCED_EXIT = 0x100
 POLL_MS = CONFIG.get("poll_ms", 5)
+# Budget mode (`make budget`) times the firmware's steps; the simulated hardware's own Python (the chip models behind
+# I2C, the radio's messages to the host) stands in for silicon and C and is timed apart, to be left out (`hw_end`).
+BUDGET = bool(CONFIG.get("budget"))
 
 # WASI errno (what the port raises) -> MicroPython's py/mperrno.h numbers (what an ESP32 raises).
 _ERRNO = {
@@ -225,8 +228,29 @@ def remove_timer(timer):
         _timers.remove(timer)
 
 
+_hw_depth = [0]
+
+
+def hw_begin():
+    """Start timing simulated hardware (budget mode only): returns the start for `hw_end` (None when nested)."""
+    if not BUDGET:
+        return None
+    _hw_depth[0] += 1
+    return _simhost.cpu_ms() if _hw_depth[0] == 1 else None
+
+
+def hw_end(t0):
+    """The simulated hardware's time since `hw_begin` is not the firmware's: board.mjs takes it out of the step."""
+    if BUDGET:
+        _hw_depth[0] -= 1
+        if t0 is not None:
+            _simhost.add_hw_ms(_simhost.cpu_ms() - t0)
+
+
 def emit(event):
+    t0 = hw_begin()
     _simhost.emit(json.dumps(event))
+    hw_end(t0)
 
 
 def poll():

@@ -359,10 +359,14 @@ class BLE:
         return self._value(value_handle).data
 
     def gatts_write(self, value_handle, data, send_update=False):
-        value = self._value(value_handle)
-        value.data = bytes(data)
-        value.max_bytes = max(value.max_bytes, len(value.data))  # a local write grows the buffer
-        _send("write", handle=value_handle, data=_hex(value.data), update=bool(send_update))
+        t0 = _simboard.hw_begin()  # NimBLE's C on a board, not the firmware's time (budget mode)
+        try:
+            value = self._value(value_handle)
+            value.data = bytes(data)
+            value.max_bytes = max(value.max_bytes, len(value.data))  # a local write grows the buffer
+            _send("write", handle=value_handle, data=_hex(value.data), update=bool(send_update))
+        finally:
+            _simboard.hw_end(t0)
 
     def gatts_set_buffer(self, value_handle, length, append=False):
         value = self._value(value_handle)
@@ -371,6 +375,13 @@ class BLE:
         _send("buffer", handle=value_handle, size=length, append=bool(append))
 
     def gatts_notify(self, conn_handle, value_handle, data=None):
+        t0 = _simboard.hw_begin()  # NimBLE's C on a board, not the firmware's time (budget mode)
+        try:
+            self._notify(conn_handle, value_handle, data)
+        finally:
+            _simboard.hw_end(t0)
+
+    def _notify(self, conn_handle, value_handle, data):
         r = _radio
         self._need_active()
         mtu = r.conns.get(conn_handle)

@@ -49,7 +49,14 @@ def unique_id():
 def freq(hz=None):
     if hz is None:
         return _freq_hz[0]
-    _freq_hz[0] = hz
+    # The esp32 port's mp_machine_set_freq (ports/esp32/modmachine.c): whole MHz, these steps only, no 240 on RISC-V.
+    mhz = int(hz) // 1000000
+    if _CONFIG.get("mcu") == "esp32c3":
+        if mhz not in (20, 40, 80, 160):
+            raise ValueError("frequency must be 20MHz, 40MHz, 80Mhz or 160MHz")
+    elif mhz not in (20, 40, 80, 160, 240):
+        raise ValueError("frequency must be 20MHz, 40MHz, 80Mhz, 160MHz or 240MHz")
+    _freq_hz[0] = mhz * 1000000
     return None
 
 
@@ -166,7 +173,9 @@ class Pin:
 
 
 class I2C:
-    """An I2C controller on the simulated bus ``id``; every transfer first brings the chip clocks to now."""
+    """An I2C controller on the simulated bus ``id``; every transfer first brings the chip clocks to now. The chip
+    models' time is the simulated hardware's, not the firmware's (`_simboard.hw_begin`); `anklet_host.budget` counts
+    the bus's own time from the bytes moved."""
 
     def __init__(self, id=0, *, scl=None, sda=None, freq=400000, timeout=50000):  # noqa: A002
         self._bus = _simhw.bus(id)
@@ -176,28 +185,52 @@ class I2C:
         return self._bus.scan()
 
     def readfrom_mem_into(self, addr, memaddr, buf, *, addrsize=8):
-        _simhw.sync_clocks()
-        return self._bus.readfrom_mem_into(addr, memaddr, buf, addrsize=addrsize)
+        t0 = _simboard.hw_begin()
+        try:
+            _simhw.sync_clocks()
+            return self._bus.readfrom_mem_into(addr, memaddr, buf, addrsize=addrsize)
+        finally:
+            _simboard.hw_end(t0)
 
     def readfrom_mem(self, addr, memaddr, nbytes, *, addrsize=8):
-        _simhw.sync_clocks()
-        return self._bus.readfrom_mem(addr, memaddr, nbytes, addrsize=addrsize)
+        t0 = _simboard.hw_begin()
+        try:
+            _simhw.sync_clocks()
+            return self._bus.readfrom_mem(addr, memaddr, nbytes, addrsize=addrsize)
+        finally:
+            _simboard.hw_end(t0)
 
     def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
-        _simhw.sync_clocks()
-        return self._bus.writeto_mem(addr, memaddr, buf, addrsize=addrsize)
+        t0 = _simboard.hw_begin()
+        try:
+            _simhw.sync_clocks()
+            return self._bus.writeto_mem(addr, memaddr, buf, addrsize=addrsize)
+        finally:
+            _simboard.hw_end(t0)
 
     def readfrom_into(self, addr, buf, stop=True):
-        _simhw.sync_clocks()
-        return self._bus.readfrom_into(addr, buf, stop)
+        t0 = _simboard.hw_begin()
+        try:
+            _simhw.sync_clocks()
+            return self._bus.readfrom_into(addr, buf, stop)
+        finally:
+            _simboard.hw_end(t0)
 
     def readfrom(self, addr, nbytes, stop=True):
-        _simhw.sync_clocks()
-        return self._bus.readfrom(addr, nbytes, stop)
+        t0 = _simboard.hw_begin()
+        try:
+            _simhw.sync_clocks()
+            return self._bus.readfrom(addr, nbytes, stop)
+        finally:
+            _simboard.hw_end(t0)
 
     def writeto(self, addr, buf, stop=True):
-        _simhw.sync_clocks()
-        return self._bus.writeto(addr, buf, stop)
+        t0 = _simboard.hw_begin()
+        try:
+            _simhw.sync_clocks()
+            return self._bus.writeto(addr, buf, stop)
+        finally:
+            _simboard.hw_end(t0)
 
 
 SoftI2C = I2C
