@@ -16,7 +16,8 @@ named after the sequence number of their first record (``s0000002a``); a segment
   files with a counter and a CRC, so a torn state write falls back to the previous one.
 
 Portable (CPython and MicroPython; only ``open``/``os``). Appends happen once a minute, not per sample: they
-allocate a little (file object, CRC integer), reading for sync allocates nothing per record beyond that.
+allocate a little (file object, CRC integer); reading for sync leaves a few small objects per record (a slice, the
+checks' integers), in the BLE task, never on the sampler's path: C calls there are faster than byte loops.
 """
 
 import os
@@ -70,6 +71,7 @@ class FlashLog:
         self.next_seq = 1
         self._frame = bytearray(FRAME_SIZE)
         self._head = memoryview(self._frame)[0:_CRC_AT]  # what the CRC covers
+        self._body = memoryview(self._frame)[5:_CRC_AT]  # the record
         self._read_first = 0  # first seq of the segment open for reading; 0: none open
         self._open()
 
@@ -128,18 +130,11 @@ class FlashLog:
         return count
 
     def _frame_ok(self, seq: int) -> bool:
-        # Byte by byte: no tuple, no slice per frame (a sync reads thousands).
         frame = self._frame
-        if frame[0] != FRAME_MARK:
+        if frame[0] != FRAME_MARK or struct.unpack_from("<I", frame, 1)[0] != seq:
             return False
-        for i in range(4):
-            if frame[1 + i] != (seq >> (8 * i)) & 0xFF:
-                return False
-        crc = crc32(self._head)
-        for i in range(4):
-            if frame[_CRC_AT + i] != (crc >> (8 * i)) & 0xFF:
-                return False
-        return True
+        stored_crc = struct.unpack_from("<I", frame, _CRC_AT)[0]  # type: int
+        return crc32(self._head) == stored_crc
 
     def _rewrite(self, first: int, count: int) -> None:
         """Keep the first ``count`` frames of a segment (dropping a torn tail) by copying them through a temp file."""
@@ -274,9 +269,7 @@ class FlashLog:
                 seq = first
             if seq < first + count:
                 if self._read_one(first, seq):
-                    frame = self._frame
-                    for k in range(RECORD_SIZE):
-                        buf[offset + k] = frame[5 + k]
+                    buf[offset : offset + RECORD_SIZE] = self._body
                     return seq
                 seq += 1  # a damaged frame: try the next one
                 continue

@@ -12,7 +12,7 @@ data characteristic, packed in place into the notify queue:
 - ``OP_SET_CLOCK t``: wall time (Unix seconds), handed to the application. ``OP_TIME``: one ``DeviceTime`` packet.
 
 ``command()`` is called from the BLE IRQ handler and only records what was asked; ``pump()`` (from the BLE task) does
-the flash reads and the acknowledgement write. Malformed commands are counted and ignored.
+the flash reads (one records packet per call, so that other tasks run in between) and the acknowledgement write. Malformed commands are counted and ignored.
 
 The log is an ``anklet.flashlog.FlashLog``: records are read straight from it into the queue slot (``read_into``
 skips records lost to eviction or damage; a gap ends the packet, since a packet's records are consecutive).
@@ -98,7 +98,9 @@ class SyncServer:
             q.commit(self._handle, packets.pack_device_time_into(buf, boot_id, uptime_s, wall_s))
             self._want_time = False
         per_packet = packets.records_capacity(self._limit)
-        while self._sending:
+        # One records packet per call: reading a packet's records from flash takes tens of milliseconds on the chip,
+        # and the sampler must get its turn before the sensor's FIFO fills (`make budget`: FIFO headroom).
+        if self._sending:
             buf = q.reserve()
             if buf is None:
                 return
