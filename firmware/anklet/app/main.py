@@ -9,7 +9,8 @@
   wake-on-motion and the ESP32 in deep sleep after ``idle_sleep_s`` without walking);
 - BLE: the GATT server (``anklet.ble.peripheral``).
 
-The first line on the console says what booted: ``anklet 0.1.0 board=... chip=... rate=...Hz range=±16g gyro=...``.
+The first line on the console says what booted: ``anklet 0.1.0 board=... chip=... rate=...Hz range=±16g gyro=...
+boot=N py_heap_free=...B sys_heap_free=...B`` (the free heaps once Bluetooth is on: the margin on a real board).
 A board file naming the wrong chip stops here with one clear line instead (and the LED blinks fast).
 """
 
@@ -100,8 +101,17 @@ class App:
                 self.activity.start_session(self.clock.uptime_ms())
 
     def boot_line(self):
+        import esp32
+
         sensor = self.sensor
-        return "anklet %s board=%s chip=%s rate=%dHz range=±%dg gyro=%s boot=%d" % (
+        # The margin a user can read off a real board: free Python heap (on the ESP32 port this counts what the heap
+        # can still take from the system heap) and free system heap, what NimBLE and native code come out of.
+        gc.collect()
+        py_free = gc.mem_free()
+        sys_free = 0
+        for region in esp32.idf_heap_info(esp32.HEAP_DATA):
+            sys_free += region[1]
+        return "anklet %s board=%s chip=%s rate=%dHz range=±%dg gyro=%s boot=%d py_heap_free=%dB sys_heap_free=%dB" % (
             VERSION,
             self.board.name,
             self.board.chip,
@@ -109,6 +119,8 @@ class App:
             self.settings["range_g"],
             "yes" if sensor.has_gyro else "no",
             self.boot_id,
+            py_free,
+            sys_free,
         )
 
     # ---------------------------------------------------------------------------------------------------- contacts
@@ -357,8 +369,8 @@ def run(board_path="/board.json", settings_path="/settings.json"):
         return
     app = App(board, settings, sensor, detector)
     app.start_sensor()
-    print(app.boot_line())
     app.restore()
     app.start_ble()
+    print(app.boot_line())  # once Bluetooth is on, so the free heap it reports is what the app runs with
     gc.collect()
     asyncio.run(app.main(led))
