@@ -132,7 +132,7 @@ class App:
         while slot >= 0:
             t_ms = self._start_ms + det.ev_index[slot] * 1000 // rate_hz
             backward = 1 if det.ev_direction[slot] == DIR_BACKWARD else 0
-            strike = det.ev_strike[slot] + 1  # detector STRIKE_HEEL=0.. -> packets STRIKE_HEEL=1..
+            strike = det.ev_strike[slot]
             self.activity.contact(t_ms, backward, strike)
             if self.ble is not None:
                 self.ble.add_step(t_ms, backward, strike)
@@ -290,7 +290,7 @@ class App:
         # The serial number must stay the same across resets: the laptop keys its records by it.
         serial = "".join("%02x" % b for b in machine.unique_id())
         info = ("anklet project", self.board.name, serial, VERSION, self.board.mcu)
-        placement = packets.PLACEMENT_RIGHT if not s["left_leg"] else packets.PLACEMENT_LEFT
+        placement = packets.LEG_RIGHT if not s["left_leg"] else packets.LEG_LEFT
         self.ble = Peripheral(
             bluetooth.BLE(),
             "anklet",
@@ -306,7 +306,7 @@ class App:
     def _on_settings(self, rate_hz, placement, goal_min, auto_start):
         """Settings written over BLE: the valid ones apply, the others stay; returns what is now in effect."""
         s = self.settings
-        left_leg = placement == packets.PLACEMENT_LEFT
+        left_leg = placement == packets.LEG_LEFT
         changes = {}
         for name, value in (
             ("rate_hz", rate_hz),
@@ -326,7 +326,7 @@ class App:
             self._copy_to_state()
             self.state.maybe_save(ticks_ms(), force=True)
             machine.reset()
-        placement = packets.PLACEMENT_LEFT if s["left_leg"] else packets.PLACEMENT_RIGHT
+        placement = packets.LEG_LEFT if s["left_leg"] else packets.LEG_RIGHT
         # The rate the sensor runs at (the chip's nearest to the setting, e.g. 104 Hz for 100), as at connection.
         return (self.sensor.rate_hz, placement, s["goal_min"], s["auto_start"])
 
