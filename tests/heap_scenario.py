@@ -167,7 +167,7 @@ class Anklet:
             slot = (det.event_count - made) % ring
             t_ms = det.ev_index[slot] * 1000 // self.rate_hz
             backward = det.ev_direction[slot]  # DIR_FORWARD 0, DIR_BACKWARD 1
-            strike = det.ev_strike[slot] + 1  # detector STRIKE_HEEL=0.. -> packets.STRIKE_HEEL=1..
+            strike = det.ev_strike[slot]
             self.activity.contact(t_ms, backward, strike)
             self.replay.add(t_ms, backward, strike)
             made -= 1

@@ -149,7 +149,7 @@ def test_status_says_what_waits_to_sync_and_settings_change_what_the_anklet_uses
         assert lines[4] == "settings 52 Hz, left leg, goal 10 min/day, sessions start when walking starts"
         assert main(["settings", "--goal-min", "15", "--sessions", "button", "--via", anklet.via]) == 0
         assert capsys.readouterr().out == "52 Hz, left leg, goal 15 min/day, sessions start and end with the button\n"
-        assert anklet.anklet.settings_applied[-1] == (52, packets.PLACEMENT_LEFT, 15, False)
+        assert anklet.anklet.settings_applied[-1] == (52, packets.LEG_LEFT, 15, False)
         assert main(["sync", "--via", anklet.via, "--db", str(tmp_path / "db.sqlite3")]) == 0
         capsys.readouterr()
         # The report measures against the goal the anklet holds, learned at the sync.

@@ -89,15 +89,15 @@ async def test_settings_round_trip_and_bad_settings_are_refused(tmp_path: Path) 
     async with anklet_world(tmp_path) as w:
         device = await ble_client.find_anklet(w.host, timeout_s=2)
         async with AnkletLink.connect(w.host, device) as link:
-            assert await link.settings() == packets.Settings(52, packets.PLACEMENT_LEFT, 10, True)
-            await link.write_settings(packets.Settings(104, packets.PLACEMENT_RIGHT, 15, False))
+            assert await link.settings() == packets.Settings(52, packets.LEG_LEFT, 10, True)
+            await link.write_settings(packets.Settings(104, packets.LEG_RIGHT, 15, False))
             await asyncio.sleep(0.01)
-            assert w.anklet.settings_applied == [(104, packets.PLACEMENT_RIGHT, 15, False)]
-            assert await link.settings() == packets.Settings(104, packets.PLACEMENT_RIGHT, 15, False)
+            assert w.anklet.settings_applied == [(104, packets.LEG_RIGHT, 15, False)]
+            assert await link.settings() == packets.Settings(104, packets.LEG_RIGHT, 15, False)
             # A raw write the format forbids (goal longer than a day): the device keeps its last good settings.
             await link.client.write_gatt_char(uuids.SETTINGS, b"\x16\x34\x00\x00\xff\xff\x00", response=True)
             await asyncio.sleep(0.01)
-            assert await link.settings() == packets.Settings(104, packets.PLACEMENT_RIGHT, 15, False)
+            assert await link.settings() == packets.Settings(104, packets.LEG_RIGHT, 15, False)
             assert len(w.anklet.settings_applied) == 1
 
 

@@ -18,6 +18,7 @@ from anklet.detector import (
     PLACEMENT_SHOE,
     StepDetector,
 )
+from anklet.packets import STRIKE_FLAT, STRIKE_HEEL, STRIKE_TOE
 from anklet_host.analysis.bench import WALK_SOURCE, make_walk_counts
 from anklet_host.analysis.detect import ACCEL_LSB_PER_G, feed_trace
 from anklet_host.synth import Segment, WalkSpec, generate_walk
@@ -58,6 +59,10 @@ def test_every_landing_of_a_walk_is_found_at_every_rate(rate_hz: int) -> None:
         assert abs(index - true_index) <= max(1, rate_hz // 50)  # within 20 ms
     assert det.steps_both_feet == 2 * det.contacts
     assert 105 <= det.cadence_spm <= 113  # 1.1 s strides: 109 steps/min
+    # The events carry the packets' strike codes, as the app logs and sends them (none unknown: every one classified).
+    strikes = [strike for _, _, strike in events(det)]
+    assert set(strikes) <= {STRIKE_HEEL, STRIKE_TOE, STRIKE_FLAT}
+    assert det.toe_first == strikes.count(STRIKE_TOE)
     assert all(direction == DIR_FORWARD for _, direction, _ in events(det))
 
 

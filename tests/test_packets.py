@@ -160,7 +160,7 @@ def test_device_encoders_clamp_instead_of_raising() -> None:
         (bytes([0x13, 1, 0, 0, 0, 0x41]) + bytes(14), "unknown record flags 0x40"),
         (bytes([0x14, 9, 0, 0, 0, 0]), "unknown control opcode 9"),
         (bytes([0x15]) + struct.pack("<IIII", 5, 3, 0, 0), "oldest record is past the newest"),
-        (bytes([0x16]) + struct.pack("<HBHB", 100, 2, 10, 0), "unknown placement 2"),
+        (bytes([0x16]) + struct.pack("<HBHB", 100, 2, 10, 0), "unknown leg 2"),
         (bytes([0x16]) + struct.pack("<HBHB", 0, 0, 10, 0), "sample rate 0 Hz"),
         (bytes([0x17]) + struct.pack("<IH", 0, 0) + bytes(6), "scale 0"),
     ],

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import anklet.detect_mlp
 import anklet.detector
+from anklet.packets import STRIKE_FLAT, STRIKE_HEEL, STRIKE_TOE
 from anklet_host.analysis.detect import detect
 from anklet_host.analysis.score import score_trace
 from anklet_host.synth import Segment, WalkSpec, generate_walk
@@ -106,12 +107,12 @@ def test_decision_rule_largest_score_and_ties() -> None:
     )
     backward, strike = decide(scores)
     assert backward.tolist() == [0, 1, 1, 1, 0]
-    assert strike.tolist() == [1, 1, 0, 1, 2]
+    assert strike.tolist() == [STRIKE_TOE, STRIKE_TOE, STRIKE_HEEL, STRIKE_TOE, STRIKE_FLAT]
     # A swing that clearly went forward makes the stride forward, whatever its landing says; the strike stays.
     swung = np.array([False, True, False, True, True])
     backward, strike = decide(scores, swung)
     assert backward.tolist() == [0, 0, 1, 0, 0]
-    assert strike.tolist() == [1, 1, 0, 1, 2]
+    assert strike.tolist() == [STRIKE_TOE, STRIKE_TOE, STRIKE_HEEL, STRIKE_TOE, STRIKE_FLAT]
 
 
 def test_strike_style_blends_each_stride_with_the_walk_before_it_per_direction() -> None:
@@ -130,7 +131,8 @@ def test_strike_style_blends_each_stride_with_the_walk_before_it_per_direction()
         [-1, 0, 0, 40],  # a new walk: its own again
     ]
     backward, strike = decide(scores, None, fresh)
-    assert strike.tolist() == [0, 1, 2, 1, 1, 2]  # the flat landings read as the walk's toe-first strikes
+    # The flat landings read as the walk's toe-first strikes.
+    assert strike.tolist() == [STRIKE_HEEL, STRIKE_TOE, STRIKE_FLAT, STRIKE_TOE, STRIKE_TOE, STRIKE_FLAT]
     assert backward.tolist() == [0, 0, 1, 0, 0, 0]
 
 
@@ -262,10 +264,11 @@ def test_recipe_weights_rows_by_real_weight_and_true_strike(tiny: tuple[Corpus, 
     config = TrainConfig(hidden=4, iterations=1, real_weight=7.0, strike_weight=(3.0, 1.0, 0.5))
     job = shipped_jobs(synthetic, real, config)[2]  # SHOE_ACC: synthetic rows, then the real ones
     n_synth = int((synthetic.rows_of("shoe", "acc") & synthetic.is_reference & synthetic.detected).sum())
-    per_strike = np.array([3.0, 1.0, 0.5])[job.strike]
+    per_strike = np.array([{STRIKE_HEEL: 3.0, STRIKE_TOE: 1.0, STRIKE_FLAT: 0.5}[s] for s in job.strike.tolist()])
     assert np.array_equal(job.row_weight[:n_synth], per_strike[:n_synth])
     assert np.array_equal(job.row_weight[n_synth:], 7.0 * per_strike[n_synth:])
-    assert set(job.strike.tolist()) == {0, 1}  # the short walk has heel and toe strikes: both weights are used
+    # The short walk has heel and toe strikes: both weights are used.
+    assert set(job.strike.tolist()) == {STRIKE_HEEL, STRIKE_TOE}
 
 
 def test_tuning_split_keeps_validation_walks_apart() -> None:
@@ -303,7 +306,7 @@ def test_merged_fits_score_the_mean_of_their_logits() -> None:
     rng = np.random.default_rng(3)
     x = rng.normal(0, 100, (300, 5))
     backward = x[:, 0] > 0
-    strike = (x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 80)
+    strike = STRIKE_HEEL + (x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 80)
     config = TrainConfig(hidden=6, iterations=40)
     fits = [train(x, backward, strike, dataclasses.replace(config, seed=s)) for s in (7, 8, 9)]
     merged = fit(x, backward, strike, dataclasses.replace(config, seed=7, members=3))

@@ -26,9 +26,8 @@ _MINUTE_MS = const(60000)
 # happened. A minute is closed only this long after it ended, so its late contacts still land in it.
 _LATE_MS = const(8000)
 _DAY_S = const(86400)
-# Index into the per-minute counts: direction * 3 + strike class (heel, toe, flat-or-unknown).
+# Index into the per-minute counts: direction * 3 + the strike's column (heel, toe, flat: packets.STRIKE_* order).
 _BACKWARD_BASE = const(3)
-_CLASS_OF_STRIKE = (2, 0, 1, 2)  # STRIKE_UNKNOWN, STRIKE_HEEL, STRIKE_TOE, STRIKE_FLAT
 
 
 class Activity:
@@ -125,7 +124,7 @@ class Activity:
             if self._minute >= 0:
                 self._close_minute()
             self._minute = minute
-        index = _CLASS_OF_STRIKE[strike & 3]
+        index = (strike if strike != packets.STRIKE_UNKNOWN else packets.STRIKE_FLAT) - packets.STRIKE_HEEL
         if backward:
             index += _BACKWARD_BASE
         counts = self._counts

@@ -28,7 +28,7 @@ API:
 - Counters: ``contacts``, ``backward``, ``toe_first``, ``cadence_spm`` (steps per minute, both feet),
   ``steps_both_feet`` (two steps per contact of the instrumented foot); ``reset_counters()`` zeroes them.
 - Events: ``event_count`` (cumulative), ring arrays ``ev_index``, ``ev_direction`` (``DIR_*``), ``ev_strike``
-  (``STRIKE_*``); event n is at slot ``n % EVENT_RING``.
+  (``anklet.packets.STRIKE_*``, the codes the packets and the flash log carry); event n is at slot ``n % EVENT_RING``.
 - ``state_bytes()``: the detector's memory (arrays and scalar slots).
 
 How it works (per stride, one foot):
@@ -73,14 +73,12 @@ from array import array
 from anklet.compat import const
 from anklet.detect_mlp import hidden_units, model_name, scores
 from anklet.detect_mlp import load as load_model
+from anklet.packets import STRIKE_FLAT, STRIKE_HEEL, STRIKE_TOE
 
 PLACEMENT_ANKLE = const(0)
 PLACEMENT_SHOE = const(1)
 DIR_FORWARD = const(0)
 DIR_BACKWARD = const(1)
-STRIKE_HEEL = const(0)
-STRIKE_TOE = const(1)
-STRIKE_FLAT = const(2)
 
 _EVENT_RING = const(32)
 _PENDING_MAX = const(8)

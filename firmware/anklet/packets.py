@@ -45,7 +45,8 @@ SESSION_IDLE = const(0)
 SESSION_WALKING = const(1)
 _SESSION_MAX = const(1)
 
-# Strike of a contact (which part of the foot touched first). Minute records fold UNKNOWN into FLAT.
+# Strike of a contact (which part of the foot touched first): the one definition, used by the detector, the activity
+# log, the app and the laptop. Minute records fold UNKNOWN into FLAT.
 STRIKE_UNKNOWN = const(0)
 STRIKE_HEEL = const(1)
 STRIKE_TOE = const(2)
@@ -65,8 +66,9 @@ OP_SET_CLOCK = const(4)  # wall time now, Unix seconds UTC
 OP_TIME = const(5)  # argument ignored; the device answers with a device-time packet
 _OP_MAX = const(5)
 
-PLACEMENT_LEFT = const(0)
-PLACEMENT_RIGHT = const(1)
+# The leg the anklet is worn on (settings packet).
+LEG_LEFT = const(0)
+LEG_RIGHT = const(1)
 SETTINGS_AUTO_START = const(0x01)  # start a walk session when walking starts (else by the button)
 
 FMT_LIVE = "<BHHHHIBIB"
@@ -265,9 +267,9 @@ def pack_status_into(buf: bytearray, oldest_seq: int, newest_seq: int, acked_seq
     return STATUS_SIZE
 
 
-def pack_settings_into(buf: bytearray, rate_hz: int, placement: int, goal_min: int, flags: int) -> int:
-    """Settings: sample rate, placement (``PLACEMENT_*``), daily backward-walking goal, ``SETTINGS_*`` flags."""
-    struct.pack_into(FMT_SETTINGS, buf, 0, (FORMAT_VERSION << 4) | KIND_SETTINGS, rate_hz, placement, goal_min, flags)
+def pack_settings_into(buf: bytearray, rate_hz: int, leg: int, goal_min: int, flags: int) -> int:
+    """Settings: sample rate, leg (``LEG_*``), daily backward-walking goal, ``SETTINGS_*`` flags."""
+    struct.pack_into(FMT_SETTINGS, buf, 0, (FORMAT_VERSION << 4) | KIND_SETTINGS, rate_hz, leg, goal_min, flags)
     return SETTINGS_SIZE
 
 
@@ -340,15 +342,15 @@ def unpack_control(data) -> "tuple[int, int]":
 
 
 def unpack_settings(data) -> "tuple[int, int, int, bool]":
-    """Settings ``(rate_hz, placement, goal_min, auto_start)``; `PacketError` if out of range or malformed."""
+    """Settings ``(rate_hz, leg, goal_min, auto_start)``; `PacketError` if out of range or malformed."""
     _expect_size(data, KIND_SETTINGS, SETTINGS_SIZE)
-    _, rate_hz, placement, goal_min, flags = struct.unpack_from(FMT_SETTINGS, data, 0)
+    _, rate_hz, leg, goal_min, flags = struct.unpack_from(FMT_SETTINGS, data, 0)
     if rate_hz < 1 or rate_hz > 3200:
         raise PacketError("sample rate " + str(rate_hz) + " Hz is out of range")
-    if placement > PLACEMENT_RIGHT:
-        raise PacketError("unknown placement " + str(placement))
+    if leg > LEG_RIGHT:
+        raise PacketError("unknown leg " + str(leg))
     if goal_min > 1440:
         raise PacketError("daily goal " + str(goal_min) + " min is longer than a day")
     if flags & ~SETTINGS_AUTO_START:
         raise PacketError("unknown settings flags " + hex(flags))
-    return rate_hz, placement, goal_min, bool(flags & SETTINGS_AUTO_START)
+    return rate_hz, leg, goal_min, bool(flags & SETTINGS_AUTO_START)

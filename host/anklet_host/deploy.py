@@ -3,9 +3,10 @@ boot line.
 
 The target decides the code: an ESP32 gets bytecode for the package and native machine code for the hot module
 (the sampler's per-sample loop, `HOT_MODULES`) for its architecture (xtensawin for ESP32/ESP32-S3, rv32imc for
-ESP32-C3); the virtual anklet, whose WebAssembly MicroPython refuses native ``.mpy`` files, gets bytecode only. Which one is on the port is
-asked, not assumed: ``sys.platform`` is ``"webassembly"`` on the virtual anklet and ``"esp32"`` on a board, and
-``sys.implementation._machine`` names the chip, so a board file for the wrong chip family is refused before copying.
+ESP32-C3); the virtual anklet, whose WebAssembly MicroPython refuses native ``.mpy`` files, gets bytecode only.
+Which one is on the port is asked, not assumed: ``sys.platform`` is ``"webassembly"`` on the virtual anklet and
+``"esp32"`` on a board, and ``sys.implementation._machine`` names the chip, so a board file for the wrong chip family
+is refused before copying.
 """
 
 from __future__ import annotations

@@ -313,21 +313,21 @@ class Status(_Packet):
 class Settings(_Packet):
     """Device settings (see ``pack_settings_into``)."""
 
-    _FIELDS = ("rate_hz", "placement", "goal_min", "auto_start")
+    _FIELDS = ("rate_hz", "leg", "goal_min", "auto_start")
 
-    def __init__(self, rate_hz: int, placement: int, goal_min: int, auto_start: bool) -> None:
+    def __init__(self, rate_hz: int, leg: int, goal_min: int, auto_start: bool) -> None:
         self.rate_hz = rate_hz
-        self.placement = placement
+        self.leg = leg
         self.goal_min = goal_min
         self.auto_start = auto_start
 
     def encode(self, payload_limit: int = DEFAULT_PAYLOAD) -> bytes:
         _check(1 <= self.rate_hz <= 3200, "rate_hz must be in 1..3200, not " + repr(self.rate_hz))
-        _check_range("placement", self.placement, PLACEMENT_RIGHT)
+        _check_range("leg", self.leg, LEG_RIGHT)
         _check_range("goal_min", self.goal_min, 1440)
         buf = _buffer(SETTINGS_SIZE, payload_limit, "a settings packet")
         flags = SETTINGS_AUTO_START if self.auto_start else 0
-        pack_settings_into(buf, self.rate_hz, self.placement, self.goal_min, flags)
+        pack_settings_into(buf, self.rate_hz, self.leg, self.goal_min, flags)
         return bytes(buf)
 
 
@@ -462,8 +462,8 @@ def decode_status(data: bytes) -> Status:
 
 
 def decode_settings(data: bytes) -> Settings:
-    rate_hz, placement, goal_min, auto_start = unpack_settings(data)
-    return Settings(rate_hz, placement, goal_min, auto_start)
+    rate_hz, leg, goal_min, auto_start = unpack_settings(data)
+    return Settings(rate_hz, leg, goal_min, auto_start)
 
 
 def decode_raw(data: bytes) -> Raw:

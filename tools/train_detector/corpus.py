@@ -25,9 +25,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from anklet_host.analysis.detect import STRIKE_CODES
 from anklet_host.analysis.score import LABEL_SCORED, TOLERANCE_S
 from anklet_host.synth import generate_walk, random_spec
-from anklet_host.synth.spec import ACTIVITY_OF_KIND, STRIKES
+from anklet_host.synth.spec import ACTIVITY_OF_KIND
 from anklet_host.trace import DIRECTIONS, LABEL_ACTIVITY, Trace
 from tests.realdata.convert import all_traces  # the converters live with the tests
 from tools.train_detector.capture import N_FEATURES, Captured, run_detector
@@ -99,7 +100,7 @@ class Corpus:
     detected: npt.NDArray[np.bool_]  # a detection exists for the row (a matched reference or a false contact)
     activity: npt.NDArray[np.int8]  # ACTIVITIES index of the row's trace row
     ref_direction: npt.NDArray[np.int8]  # 0 forward, 1 backward, NO_LABEL
-    ref_strike: npt.NDArray[np.int8]  # 0 heel, 1 toe, 2 flat, NO_LABEL
+    ref_strike: npt.NDArray[np.int8]  # anklet.packets.STRIKE_*, NO_LABEL
     det_direction: npt.NDArray[np.int8]  # as the weights the corpus was built with called it (NO_LABEL: none)
     det_strike: npt.NDArray[np.int8]
     features: npt.NDArray[np.int16]  # (rows, N_FEATURES); zeros where nothing was detected
@@ -182,7 +183,7 @@ def label_walk(source: WalkSource) -> Corpus:
     refs = [r for r in trace.reference_contacts() if activity[r.index] != OUT_OF_SCOPE]
     ref_t = [r.t_s for r in refs]
     ref_direction = [DIRECTIONS.index(r.direction) if r.direction else NO_LABEL for r in refs]
-    ref_strike = [STRIKES.index(r.strike) if r.strike else NO_LABEL for r in refs]
+    ref_strike = [STRIKE_CODES[r.strike] if r.strike else NO_LABEL for r in refs]
     columns: dict[str, list[object]] = {name: [] for name in _ROW_FIELDS}
     features: list[npt.NDArray[np.int16]] = []
     modes = MODES if trace.gyro_rads is not None else MODES[:1]

@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from tools.train_detector.corpus import NO_LABEL, Corpus
 from tools.train_detector.export import MODEL_NAMES
-from tools.train_detector.mlp import FloatArray, IntModel, TrainConfig, fit, quantize
+from tools.train_detector.mlp import FloatArray, IntModel, TrainConfig, fit, quantize, strike_one_hot
 from tools.train_detector.scores import Calls, predict
 
 # Feature 24, the swing displacement, is no network input: the detector's own rule reads it after the network
@@ -73,7 +73,7 @@ def _job(
         backward=np.concatenate([c.ref_direction[rows] == 1 for c, rows, _ in parts]),
         strike=np.concatenate([c.ref_strike[rows].astype(np.int64) for c, rows, _ in parts]),
         row_weight=np.concatenate(
-            [np.asarray(config.strike_weight)[c.ref_strike[rows]] * w for c, rows, w in parts]
+            [strike_one_hot(c.ref_strike[rows]) @ np.asarray(config.strike_weight) * w for c, rows, w in parts]
         ).astype(np.float64),
         config=config,
     )

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from anklet.detector import _STYLE_MEAN_N
+from anklet.packets import STRIKE_FLAT, STRIKE_HEEL, STRIKE_TOE
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -29,6 +30,7 @@ H_CLIP = 1 << 12
 WEIGHT_CLIP = 4095
 SCALE_MAX = 32767
 OUTPUTS = 4  # direction, heel, toe, flat
+STRIKE_OUTPUTS = (STRIKE_HEEL, STRIKE_TOE, STRIKE_FLAT)  # what the strike logits (outputs 1-3) stand for, in order
 # MicroPython's small ints on the ESP32 are 31-bit: every product and partial sum must stay below this.
 SMALL_INT_LIMIT = 1 << 30
 STYLE_MEAN_N = int(_STYLE_MEAN_N)  # the walker's strike style: a plain mean of this many strides, then running
@@ -54,7 +56,7 @@ class TrainConfig:
     # share of the tables.
     members: int = 1
     shoe_acc_members: int = 3
-    strike_weight: tuple[float, float, float] = (1.0, 1.0, 1.0)  # row weight by its true strike: heel, toe, flat
+    strike_weight: tuple[float, float, float] = (1.0, 1.0, 1.0)  # row weight by true strike, STRIKE_OUTPUTS order
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def train(
     config: TrainConfig,
     row_weight: FloatArray | None = None,
 ) -> FloatModel:
-    """Fit the network to features ``x`` (rows, inputs), labels ``backward`` and ``strike`` (0 heel, 1 toe, 2 flat)."""
+    """Fit the network to features ``x`` (rows, inputs), labels ``backward`` and ``strike`` (``STRIKE_OUTPUTS``)."""
     rng = np.random.default_rng(config.seed)
     x = np.clip(x, -FEATURE_CLIP, FEATURE_CLIP)
     mean, std = x.mean(0), x.std(0) + 1e-9
@@ -116,7 +118,7 @@ def train(
     params = [w1, b1, w2, b2]
     m1 = [np.zeros_like(p) for p in params]
     m2 = [np.zeros_like(p) for p in params]
-    one_hot = np.eye(3, dtype=np.float32)[strike]
+    one_hot = strike_one_hot(strike)
     weight = (np.ones(n) if row_weight is None else row_weight).astype(np.float32)
     target = backward.astype(np.float32)
     for it in range(1, config.iterations + 1):
@@ -211,7 +213,7 @@ def decide(
     swung_forward: npt.NDArray[np.bool_] | None = None,
     fresh: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[IntArray, IntArray]:
-    """Direction (1 backward) and strike (0 heel, 1 toe, 2 flat) from Q14 scores, by the detector's rule: a stride
+    """Direction (1 backward) and strike (``anklet.packets.STRIKE_*``) from Q14 scores, by the detector's rule: a stride
     whose swing clearly carried the foot forward (``swung_forward``, `tools.train_detector.capture.swung_forward`) is
     forward whatever the scores say; the strike scores are blended with the walker's style (`blend_styles`) when the
     rows are one detector's contacts in order (``fresh`` marks where a new walk began); the largest score wins, ties
@@ -224,10 +226,16 @@ def decide(
     heel = scores[:, 1]
     toe = scores[:, 2]
     flat = scores[:, 3]
-    strike = np.zeros(len(scores), dtype=np.int64)
-    strike[(toe > heel) & (toe >= flat)] = 1
-    strike[(flat > heel) & (flat > toe)] = 2
+    strike = np.full(len(scores), STRIKE_HEEL, dtype=np.int64)
+    strike[(toe > heel) & (toe >= flat)] = STRIKE_TOE
+    strike[(flat > heel) & (flat > toe)] = STRIKE_FLAT
     return backward, strike
+
+
+def strike_one_hot(strike: npt.NDArray[np.integer]) -> npt.NDArray[np.float32]:
+    """One row per strike code, a 1 in the column of its strike logit (``STRIKE_OUTPUTS``)."""
+    hot: npt.NDArray[np.float32] = (np.asarray(strike)[:, None] == np.array(STRIKE_OUTPUTS)).astype(np.float32)
+    return hot
 
 
 def blend_styles(scores: IntArray, backward: IntArray, fresh: npt.NDArray[np.bool_]) -> IntArray:

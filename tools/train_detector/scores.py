@@ -12,14 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from anklet.packets import STRIKE_HEEL, STRIKE_TOE
 from anklet_host.analysis.score import Score
 from tools.train_detector.capture import swung_forward
 from tools.train_detector.corpus import NO_LABEL, OUT_OF_SCOPE, WALKING, Corpus
 from tools.train_detector.mlp import IntModel, decide, integer_scores
 
 Calls = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]  # per row: direction, strike (NO_LABEL: no detection)
-STRIKE_HEEL = 0
-STRIKE_TOE = 1
 
 
 @dataclass

@@ -9,11 +9,13 @@
   wake-on-motion and the ESP32 in deep sleep after ``idle_sleep_s`` without walking);
 - BLE: the GATT server (``anklet.ble.peripheral``).
 
-The first line on the console says what booted: ``anklet 0.1.0 board=... chip=... rate=...Hz range=±16g gyro=...``.
+The first line on the console says what booted: ``anklet 0.1.0 board=... chip=... rate=...Hz range=±16g gyro=...
+boot=N py_heap_free=...B sys_heap_free=...B`` (the free heaps once Bluetooth is on: the margin on a real board).
 A board file naming the wrong chip stops here with one clear line instead (and the LED blinks fast).
 """
 
 import asyncio
+import gc
 
 import machine
 from machine import ADC, I2C, WDT, Pin
@@ -102,8 +104,17 @@ class App:
                 self.activity.start_session(self.clock.uptime_ms())
 
     def boot_line(self):
+        import esp32
+
         sensor = self.sensor
-        return "anklet %s board=%s chip=%s rate=%dHz range=±%dg gyro=%s boot=%d" % (
+        # The margin a user can read off a real board: free Python heap (on the ESP32 port this counts what the heap
+        # can still take from the system heap) and free system heap, what NimBLE and native code come out of.
+        gc.collect()
+        py_free = gc.mem_free()
+        sys_free = 0
+        for region in esp32.idf_heap_info(esp32.HEAP_DATA):
+            sys_free += region[1]
+        return "anklet %s board=%s chip=%s rate=%dHz range=±%dg gyro=%s boot=%d py_heap_free=%dB sys_heap_free=%dB" % (
             VERSION,
             self.board.name,
             self.board.chip,
@@ -111,6 +122,8 @@ class App:
             self.settings["range_g"],
             "yes" if sensor.has_gyro else "no",
             self.boot_id,
+            py_free,
+            sys_free,
         )
 
     # ---------------------------------------------------------------------------------------------------- contacts
@@ -122,7 +135,7 @@ class App:
         while slot >= 0:
             t_ms = self._start_ms + det.ev_index[slot] * 1000 // rate_hz
             backward = 1 if det.ev_direction[slot] == DIR_BACKWARD else 0
-            strike = det.ev_strike[slot] + 1  # detector STRIKE_HEEL=0.. -> packets STRIKE_HEEL=1..
+            strike = det.ev_strike[slot]
             self.activity.contact(t_ms, backward, strike)
             if self.ble is not None:
                 self.ble.add_step(t_ms, backward, strike)
@@ -280,7 +293,7 @@ class App:
         # The serial number must stay the same across resets: the laptop keys its records by it.
         serial = "".join("%02x" % b for b in machine.unique_id())
         info = ("anklet project", self.board.name, serial, VERSION, self.board.mcu)
-        placement = packets.PLACEMENT_RIGHT if not s["left_leg"] else packets.PLACEMENT_LEFT
+        placement = packets.LEG_RIGHT if not s["left_leg"] else packets.LEG_LEFT
         self.ble = Peripheral(
             bluetooth.BLE(),
             "anklet",
@@ -296,7 +309,7 @@ class App:
     def _on_settings(self, rate_hz, placement, goal_min, auto_start):
         """Settings written over BLE: the valid ones apply, the others stay; returns what is now in effect."""
         s = self.settings
-        left_leg = placement == packets.PLACEMENT_LEFT
+        left_leg = placement == packets.LEG_LEFT
         changes = {}
         for name, value in (
             ("rate_hz", rate_hz),
@@ -316,7 +329,7 @@ class App:
             self._copy_to_state()
             self.state.maybe_save(ticks_ms(), force=True)
             machine.reset()
-        placement = packets.PLACEMENT_LEFT if s["left_leg"] else packets.PLACEMENT_RIGHT
+        placement = packets.LEG_LEFT if s["left_leg"] else packets.LEG_RIGHT
         # The rate the sensor runs at (the chip's nearest to the setting, e.g. 104 Hz for 100), as at connection.
         return (self.sensor.rate_hz, placement, s["goal_min"], s["auto_start"])
 
@@ -369,10 +382,12 @@ async def boot(board_path, settings_path):
     await asyncio.sleep_ms(0)
     app = App(board, settings, sensor, detector)
     await asyncio.sleep_ms(0)
-    app.start_sensor()
-    print(app.boot_line())
     app.restore()
     await asyncio.sleep_ms(0)
     app.start_ble()
     await asyncio.sleep_ms(0)
+    # The sensor last: its FIFO starts filling now, and the loop drains it from the next step on (registering the
+    # Bluetooth services takes a long step on the chip).
+    app.start_sensor()
+    print(app.boot_line())  # once Bluetooth is on, so the free heap it reports is what the app runs with
     await app.main(led)

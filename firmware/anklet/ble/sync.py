@@ -12,7 +12,8 @@ data characteristic, packed in place into the notify queue:
 - ``OP_SET_CLOCK t``: wall time (Unix seconds), handed to the application. ``OP_TIME``: one ``DeviceTime`` packet.
 
 ``command()`` is called from the BLE IRQ handler and only records what was asked; ``pump()`` (from the BLE task) does
-the flash reads (one records packet per call, so that other tasks run in between) and the acknowledgement write. Malformed commands are counted and ignored.
+the flash reads (one records packet per call, so that other tasks run in between) and the acknowledgement write.
+Malformed commands are counted and ignored.
 
 The log is an ``anklet.flashlog.FlashLog``: records are read straight from it into the queue slot (``read_into``
 skips records lost to eviction or damage; a gap ends the packet, since a packet's records are consecutive).

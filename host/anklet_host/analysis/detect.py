@@ -6,15 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from anklet.detector import (
-    DIR_BACKWARD,
-    PLACEMENT_ANKLE,
-    PLACEMENT_SHOE,
-    STRIKE_FLAT,
-    STRIKE_HEEL,
-    STRIKE_TOE,
-    StepDetector,
-)
+from anklet.detector import DIR_BACKWARD, PLACEMENT_ANKLE, PLACEMENT_SHOE, StepDetector
+from anklet.packets import STRIKE_FLAT, STRIKE_HEEL, STRIKE_TOE
 from anklet_host.analysis.resample import MAX_DETECTOR_RATE_HZ, resample_trace
 from anklet_host.errors import InputError
 from anklet_host.trace import Trace
@@ -28,7 +21,8 @@ _GYRO_COUNTS_PER_MDPS = (164, 10000)
 STANDARD_GRAVITY_MS2 = 9.80665
 MIN_DETECTOR_RATE_HZ = 25.0
 PLACEMENTS = {"ankle": PLACEMENT_ANKLE, "shoe": PLACEMENT_SHOE}
-STRIKE_NAMES = {STRIKE_HEEL: "heel", STRIKE_TOE: "toe", STRIKE_FLAT: "flat"}
+STRIKE_NAMES = {STRIKE_HEEL: "heel", STRIKE_TOE: "toe", STRIKE_FLAT: "flat"}  # anklet.packets.STRIKE_* -> trace label
+STRIKE_CODES = {name: code for code, name in STRIKE_NAMES.items()}
 _COUNT_LIMIT = 32767
 
 

@@ -169,9 +169,9 @@ async def start_firmware_anklet(
     def on_clock(unix_s: int) -> None:
         holder[0].clock_set_unix_s.append(unix_s)
 
-    def on_settings(rate_hz: int, placement: int, goal_min: int, auto_start: bool) -> tuple[int, int, int, bool]:
-        holder[0].settings_applied.append((rate_hz, placement, goal_min, auto_start))
-        return (rate_hz, placement, goal_min, auto_start)
+    def on_settings(rate_hz: int, leg: int, goal_min: int, auto_start: bool) -> tuple[int, int, int, bool]:
+        holder[0].settings_applied.append((rate_hz, leg, goal_min, auto_start))
+        return (rate_hz, leg, goal_min, auto_start)
 
     booted_s = time.monotonic()
 

@@ -44,12 +44,12 @@ def _checked(args: argparse.Namespace) -> None:
 
 def wanted(current: packets.Settings, args: argparse.Namespace) -> packets.Settings:
     """``current`` with the options given on the command line applied."""
-    placement = current.placement
+    leg = current.leg
     if args.leg is not None:
-        placement = packets.PLACEMENT_LEFT if args.leg == "left" else packets.PLACEMENT_RIGHT
+        leg = packets.LEG_LEFT if args.leg == "left" else packets.LEG_RIGHT
     return packets.Settings(
         args.rate_hz if args.rate_hz is not None else current.rate_hz,
-        placement,
+        leg,
         args.goal_min if args.goal_min is not None else current.goal_min,
         current.auto_start if args.sessions is None else args.sessions == "auto",
     )
@@ -75,7 +75,7 @@ async def _settings(args: argparse.Namespace) -> int:
             now = await link.settings()
     print(describe_settings(now))
     # The rate comes back as the chip's own for the setting (104 Hz on an LSM6DS for 100); the rest must be as asked.
-    if (now.placement, now.goal_min, now.auto_start) != (new.placement, new.goal_min, new.auto_start):
+    if (now.leg, now.goal_min, now.auto_start) != (new.leg, new.goal_min, new.auto_start):
         raise AnkletError(f"the anklet kept some settings as they were: {describe_settings(now)}")
     return 0
 

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def describe_settings(settings: packets.Settings) -> str:
-    leg = "left" if settings.placement == packets.PLACEMENT_LEFT else "right"
+    leg = "left" if settings.leg == packets.LEG_LEFT else "right"
     sessions = "start when walking starts" if settings.auto_start else "start and end with the button"
     return f"{settings.rate_hz} Hz, {leg} leg, goal {settings.goal_min} min/day, sessions {sessions}"
 
