@@ -73,6 +73,7 @@ class FlashLog:
         self._head = memoryview(self._frame)[0:_CRC_AT]  # what the CRC covers
         self._body = memoryview(self._frame)[5:_CRC_AT]  # the record
         self._read_first = 0  # first seq of the segment open for reading; 0: none open
+        self._read_index = 0  # index (in _firsts) of the segment read last
         self._open()
 
     # -------------------------------------------------------------------------------------------- opening/recovery
@@ -260,8 +261,12 @@ class FlashLog:
         """Copy the first stored record with sequence number >= ``seq`` to ``buf[offset:]``; return its sequence
         number, or 0 when there is none. Records lost to eviction or flash damage are skipped. The segment being read
         stays open between calls (``close`` it when a transfer stops early)."""
-        i = 0
         n = len(self._firsts)
+        # A sync reads in order: start at the segment read last (segments hold consecutive, ascending ranges, so any
+        # segment starting at or below ``seq`` has every earlier one wholly below it), not at the first of sixty.
+        i = self._read_index
+        if i >= n or self._firsts[i] > seq:
+            i = 0
         while i < n:
             first = self._firsts[i]
             count = self._counts[i]
@@ -270,6 +275,7 @@ class FlashLog:
             if seq < first + count:
                 if self._read_one(first, seq):
                     buf[offset : offset + RECORD_SIZE] = self._body
+                    self._read_index = i
                     return seq
                 seq += 1  # a damaged frame: try the next one
                 continue

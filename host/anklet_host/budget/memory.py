@@ -87,6 +87,12 @@ class MemoryRun:
     def step_worst_ms(self) -> float:
         return max(p.step_worst_ms for p in self.phases)
 
+    @property
+    def streaming_step_worst_ms(self) -> float:
+        """The longest step while the sensor's FIFO fills: the phases after boot. (The boot's own steps, Bluetooth
+        registration among them, come before the firmware starts the sensor, as its last act of booting.)"""
+        return max(p.step_worst_ms for p in self.phases[1:])
+
 
 class _BudgetEvents:
     """Collects the board's {"ev": "budget"} replies and its walk progress."""
