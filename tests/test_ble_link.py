@@ -17,6 +17,7 @@ import pytest
 from bleak import BleakClient, BleakScanner
 
 from anklet.ble import std, uuids
+from anklet.ble.sync import records_per_packet as records_per_packet_at
 from anklet_host import packets
 from anklet_host.ble import client as ble_client
 from anklet_host.ble.client import AnkletLink, DeviceProtocolError
@@ -44,7 +45,7 @@ async def test_a_missing_anklet_is_a_one_line_error(tmp_path: Path) -> None:
         assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize(("central_mtu", "expected_mtu", "records_per_packet"), [(None, 23, 1), (247, 247, 15)])
+@pytest.mark.parametrize(("central_mtu", "expected_mtu", "records_per_packet"), [(None, 23, 1), (247, 247, 8)])
 async def test_mtu_sets_how_many_records_fit_a_notification(
     tmp_path: Path, central_mtu: int | None, expected_mtu: int, records_per_packet: int
 ) -> None:
@@ -57,7 +58,7 @@ async def test_mtu_sets_how_many_records_fit_a_notification(
             assert w.anklet.peripheral.payload_limit == min(expected_mtu - 3, 244)
             sizes = [len(r.records) async for r in link.records(1)]
         assert sizes[-1] == 0  # the end marker
-        assert max(sizes) == records_per_packet == packets.records_capacity(expected_mtu - 3)
+        assert max(sizes) == records_per_packet == records_per_packet_at(expected_mtu - 3)
         assert sum(sizes) == 40
 
 
@@ -108,13 +109,14 @@ async def test_live_counters_and_rsc_cadence_notify(tmp_path: Path) -> None:
         cadences: list[ble_client.Cadence] = []
         async with AnkletLink.connect(w.host, device) as link:
             await link.live(lives.append, cadences.append)
-            for i in range(5):
+            # Four seconds' worth at once (a live packet and an RSC one each): what the 8-slot notify queue holds.
+            for i in range(4):
                 w.anklet.peripheral.send_live(10 + i, 6 + i, 4, 20 + 2 * i, 96 + i, 30 + i, packets.SESSION_WALKING)
             await asyncio.sleep(0.05)
-        assert [live.contacts for live in lives] == [10, 11, 12, 13, 14]
-        assert [live.seq for live in lives] == [0, 1, 2, 3, 4]
-        assert lives[-1] == packets.Live(4, 14, 10, 4, 28, 100, 34, packets.SESSION_WALKING)
-        assert [(c.running, c.cadence_spm) for c in cadences] == [(False, 96 + i) for i in range(5)]
+        assert [live.contacts for live in lives] == [10, 11, 12, 13]
+        assert [live.seq for live in lives] == [0, 1, 2, 3]
+        assert lives[-1] == packets.Live(3, 13, 9, 4, 26, 99, 33, packets.SESSION_WALKING)
+        assert [(c.running, c.cadence_spm) for c in cadences] == [(False, 96 + i) for i in range(4)]
 
 
 async def test_rsc_measurement_read_with_plain_bleak_by_any_fitness_app(tmp_path: Path) -> None:
@@ -222,6 +224,7 @@ async def test_benchmark_bytes_over_the_air_per_step_of_live_streaming(
                 await asyncio.sleep(0)
             for contact in range(50):
                 peripheral.add_step(10_000 + 1200 * contact, 1, packets.STRIKE_TOE)
+                await asyncio.sleep(0)  # contacts come 1.2 s apart: the queue drains between them
             peripheral._flush_steps()
             await asyncio.sleep(0.1)
         notifications = w.anklet.ble.notifications_sent - sent_before[0]

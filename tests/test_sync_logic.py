@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from anklet.ble.sync import records_per_packet
 from anklet_host import packets
 from anklet_host.errors import AnkletError
 from anklet_host.store.db import Store
@@ -101,7 +102,7 @@ async def test_larger_mtu_carries_several_records_per_notification(tmp_path: Pat
     with Store(tmp_path / "a.db") as store:
         await sync_once(InProcessTransport(anklet, payload_limit), store, "a", now_utc_s=lambda: NOW_S)
         assert stored_minutes(store) == expected_minutes(range(1, 101))
-    per_packet = packets.records_capacity(payload_limit)
+    per_packet = records_per_packet(payload_limit)
     # time + status + ceil(100 / per_packet) records packets + the end marker.
     assert anklet.notifications == 2 + -(-100 // per_packet) + 1
 

@@ -5,8 +5,9 @@ data characteristic, packed in place into the notify queue:
 
 - ``OP_STATUS``: one ``Status`` packet (oldest and newest stored sequence numbers, acknowledged, evicted count).
 - ``OP_REQUEST n``: ``Records`` packets from sequence ``max(n, oldest)`` on, as many records per packet as the
-  negotiated MTU allows, then an empty ``Records`` packet whose ``first_seq`` is the next sequence number to come
-  (the end marker). A new request replaces one in progress (the host asks again after a reconnection).
+  negotiated MTU allows up to 8 (one packet's flash reads stay a short step), then an empty ``Records`` packet whose
+  ``first_seq`` is the next sequence number to come (the end marker). A new request replaces one in progress (the
+  host asks again after a reconnection).
 - ``OP_ACK n``: the host has stored every record up to ``n``; the log may free them (only now: records leave the
   device only after the host has them).
 - ``OP_SET_CLOCK t``: wall time (Unix seconds), handed to the application. ``OP_TIME``: one ``DeviceTime`` packet.
@@ -20,6 +21,15 @@ skips records lost to eviction or damage; a gap ends the packet, since a packet'
 """
 
 from anklet import packets
+from anklet.compat import const
+
+_RECORDS_PER_PUMP = const(8)
+
+
+def records_per_packet(payload_limit):
+    """Records in one ``Records`` packet at this payload limit: what fits, at most ``_RECORDS_PER_PUMP``."""
+    n = packets.records_capacity(payload_limit)
+    return n if n < _RECORDS_PER_PUMP else _RECORDS_PER_PUMP
 
 
 class SyncServer:
@@ -98,9 +108,10 @@ class SyncServer:
             boot_id, uptime_s, wall_s = self._device_time() if self._device_time is not None else (0, 0, 0)
             q.commit(self._handle, packets.pack_device_time_into(buf, boot_id, uptime_s, wall_s))
             self._want_time = False
-        per_packet = packets.records_capacity(self._limit)
-        # One records packet per call: reading a packet's records from flash takes tens of milliseconds on the chip,
-        # and the sampler must get its turn before the sensor's FIFO fills (`make budget`: FIFO headroom).
+        # One records packet per call, of at most _RECORDS_PER_PUMP records: reading a record from flash takes some
+        # milliseconds on the chip, and the sampler must get its turn before the sensor's FIFO fills (`make budget`:
+        # FIFO headroom).
+        per_packet = records_per_packet(self._limit)
         if self._sending:
             buf = q.reserve()
             if buf is None:
