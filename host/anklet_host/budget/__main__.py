@@ -33,10 +33,10 @@ _CHIP_MODULE = {
 
 def native_bytes(board_name: str) -> int:
     """Bytes of native ``.mpy`` code the board imports (its own driver only), as deploy compiles them for its chip."""
-    board, text = load_board(board_name)
+    board = load_board(board_name)
     machine = {"esp32": "ESP32", "esp32s3": "ESP32S3", "esp32c3": "ESP32C3"}[board.mcu]
     with tempfile.TemporaryDirectory(prefix="anklet-native-") as tmp:
-        staged = stage(board, text, Device("esp32", machine), Path(tmp) / "staged")
+        staged = stage(board, Device("esp32", machine), Path(tmp) / "staged")
         loaded = {"anklet/drivers/" + _CHIP_MODULE[board.chip] + ".py"}
         total = 0
         for relative in staged.native_files:
