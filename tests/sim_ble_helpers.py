@@ -13,7 +13,6 @@ anklet's flash log through the firmware's own `FlashLog`, without disturbing the
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -24,7 +23,9 @@ from pathlib import Path
 from anklet.ble import uuids
 from anklet.flashlog import FlashLog
 from anklet_host import packets
-from anklet_host.paths import BOARDS_DIR, FIRMWARE_DIR
+from anklet_host.boardfile import write_compact
+from anklet_host.deploy import load_board
+from anklet_host.paths import FIRMWARE_DIR
 from anklet_host.sim.board import BoardSpec, SimBoard, SimConsole
 from anklet_host.sim.board.ble_bridge import AirEvent, BleBridge
 from anklet_host.sim.walkfeed import WalkFile, install_walk
@@ -93,12 +94,13 @@ def ble_address(flash: Path) -> str:
 
 
 def install_firmware(flash: Path, board_name: str = BOARD) -> BoardSpec:
-    """The firmware package and the board file in the flash folder, main.py not yet (the board boots to its REPL)."""
+    """The firmware package and the board file (checked, compact, as `anklet deploy` writes it) in the flash folder,
+    main.py not yet (the board boots to its REPL)."""
     flash.mkdir(parents=True, exist_ok=True)
     shutil.copytree(FIRMWARE_DIR / "anklet", flash / "anklet", ignore=shutil.ignore_patterns("__pycache__"))
-    board_file = BOARDS_DIR / f"{board_name}.json"
-    shutil.copyfile(board_file, flash / "board.json")
-    return BoardSpec.from_board_file(json.loads(board_file.read_text()))
+    board = load_board(board_name)
+    write_compact(board, flash / "board.json")
+    return BoardSpec.from_board_file(board.to_dict())
 
 
 @contextmanager

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from anklet.app.persist import PersistedState
-from anklet.board import Board
 from anklet.detector import PLACEMENT_ANKLE, PLACEMENT_SHOE, StepDetector
 from anklet.drivers import GYRO_CHIPS, open_sensor
+from anklet_host.boardfile import Board
 from anklet_host.deploy import Device, load_board, stage
 from anklet_host.sim.board import BoardSpec, SimBoard
 from anklet_host.sim.chips import model_for
@@ -51,9 +51,9 @@ class Counts:
 
 def stage_firmware(board_name: str, out: Path) -> tuple[Board, Path]:
     """The firmware as `anklet deploy` stages it for the virtual anklet (bytecode, /board.json)."""
-    board, text = load_board(board_name)
+    board = load_board(board_name)
     if not out.exists():
-        stage(board, text, Device("webassembly", "JS with Emscripten"), out)
+        stage(board, Device("webassembly", "JS with Emscripten"), out)
     return board, out
 
 

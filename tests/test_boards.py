@@ -1,10 +1,13 @@
-"""Board files: every file in boards/ validates (under CPython and MicroPython), the pins are the real boards', bad
-files give one-line errors naming the file and field, the format round-trips, and `anklet boards` lists them."""
+"""Board files: every file in boards/ validates on the laptop, the pins are the real boards', bad files give one-line
+errors naming the file and field, the format round-trips, `anklet boards` lists them; the compact form the laptop
+writes reads back on the board (CPython and MicroPython) to the same attributes, and the board's loader stays small."""
 
 from __future__ import annotations
 
 import copy
 import json
+import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anklet import board as board_format
-from anklet.board import BoardError, dumps, load, loads, parse
+from anklet import board as compact_format
 from anklet.detector import PLACEMENT_ANKLE, PLACEMENT_SHOE
+from anklet_host import boardfile as board_format
+from anklet_host.boardfile import BoardError, compact, dumps, load, loads, parse, write_compact
 from anklet_host.cli import main
-from anklet_host.firmware_build import ARCH_BY_CHIP
-from anklet_host.paths import BOARDS_DIR
+from anklet_host.firmware_build import ARCH_BY_CHIP, SOURCE_ONLY, compile_file, firmware_sources
+from anklet_host.paths import BOARDS_DIR, FIRMWARE_DIR
 from anklet_host.upy import MicroPython
-from tests.conftest import run_cpython
 
 BOARD_FILES = sorted(BOARDS_DIR.glob("*.json"))
 REQUIRED = {
@@ -116,7 +119,7 @@ def _mutated(path: tuple[str, ...], value: Any) -> dict[str, Any]:
         (("i2c", "freq_hz"), 5, "i2c.freq_hz: 5 is out of range 10000..1000000"),
         (("motor", "colour"), "red", "motor.colour: unknown field (expected one of: pin, active_high)"),
         (("led",), KeyError, "led: missing"),
-        (("format",), 2, "format: 2 is not a format this firmware reads (1)"),
+        (("format",), 2, "format: 2 is not a format this anklet reads (1)"),
     ],
 )
 def test_bad_board_files_give_one_line_errors_naming_file_and_field(
@@ -202,19 +205,132 @@ def test_board_format_round_trips(data: dict[str, Any]) -> None:
     assert again.axes == b.axes
 
 
+# ------------------------------------------------------------------------------- the compact form the board reads
+def _firmware_view(board: Any) -> list[Any]:
+    """What the firmware reads of a board: every compact field, then the axes for each leg, as JSON values."""
+    values = [getattr(board, name) for name in compact_format.FIELDS]
+    return json.loads(json.dumps([*values, board.axes_for(False), board.axes_for(True)]))  # type: ignore[no-any-return]
+
+
+_PRINT_VIEW = (
+    "import json\n"
+    "from anklet.board import FIELDS, load\n"
+    "def view(path):\n"
+    "    b = load(path)\n"
+    "    print(json.dumps([getattr(b, n) for n in FIELDS] + [b.axes_for(False), b.axes_for(True)]))\n"
+)
+
+
+def test_every_field_the_board_reads_is_a_flat_attribute_of_the_checked_board() -> None:
+    b = load(BOARDS_DIR / "huzzah32-lsm6dsox.json")
+    text = compact(b)
+    row = json.loads(text)
+    assert row[:2] == ["anklet-board", compact_format.VERSION]
+    assert len(row) == 2 + len(compact_format.FIELDS)
+    assert dict(zip(compact_format.FIELDS, row[2:], strict=True))["battery_divider_milli"] == 2000
+    assert "Adafruit" not in text  # the board carries only what it runs: no description, no notes
+    assert len(text.encode()) < 300
+
+
+@settings(max_examples=150, deadline=None)
+@given(boards())
+def test_compact_form_round_trips_through_the_firmware_loader(data: dict[str, Any]) -> None:
+    b = parse(data, "generated.json")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "board.json"
+        write_compact(b, path)
+        on_board = compact_format.load(str(path))
+    for name in compact_format.FIELDS:
+        assert getattr(on_board, name) == getattr(b, name), name
+    assert on_board.axes_for(left=True) == b.axes_for(left=True)
+    assert on_board.axes_for(left=False) == b.axes_for(left=False) == b.axes
+
+
 @pytest.mark.micropython
-def test_board_files_load_the_same_under_micropython(upy: MicroPython) -> None:
-    files = {f"/boards/{p.name}": p.read_text() for p in BOARD_FILES}
+@settings(max_examples=40, deadline=None)
+@given(boards())
+def test_compact_form_reads_the_same_under_micropython(upy: MicroPython, data: dict[str, Any]) -> None:
+    b = parse(data, "generated.json")
+    out = upy.run(_PRINT_VIEW + "view('/board.json')\n", files={"/board.json": compact(b)})
+    assert json.loads(out) == _firmware_view(b)
+
+
+@pytest.mark.micropython
+def test_every_board_file_reads_the_same_on_the_board(upy: MicroPython) -> None:
+    checked = {p.name: load(p) for p in BOARD_FILES}
+    files: dict[str, str | bytes] = {f"/boards/{name}": compact(b) for name, b in checked.items()}
+    code = _PRINT_VIEW + "".join(f"view('/boards/{name}')\n" for name in sorted(checked))
+    lines = upy.run(code, files=files).splitlines()
+    assert [json.loads(line) for line in lines] == [_firmware_view(checked[name]) for name in sorted(checked)]
+    assert len(lines) == len(BOARD_FILES)
+
+
+_FULL = (BOARDS_DIR / "huzzah32-lsm6dsox.json").read_text()
+_GOOD = compact(load(BOARDS_DIR / "huzzah32-lsm6dsox.json"))
+# What the board may find at /board.json, and the start of the one line it says about each.
+_BAD_ON_BOARD = [
+    (None, "no board file: deploy again with `anklet deploy --board <name>`"),
+    ('["anklet-board", 1, ', "not valid JSON: deploy again"),
+    (_FULL, "a full board file, which the laptop checks and compacts: deploy again"),
+    ('{"name": "x"}', "a full board file"),
+    ('["other", 1]', "not an anklet board file: deploy again"),
+    ("42", "not an anklet board file"),
+    (
+        _GOOD.replace('"anklet-board", 1,', '"anklet-board", 2,', 1),
+        "board file version 2 with 26 values, not 1 with 26",
+    ),
+    (_GOOD.rsplit(",", 1)[0] + "]", "board file version 1 with 25 values, not 1 with 26"),
+]
+
+
+@pytest.mark.micropython
+def test_the_board_refuses_anything_but_its_compact_form_with_one_line(upy: MicroPython) -> None:
+    assert len(compact_format.FIELDS) == 26  # the expected messages count them
+    code = "from anklet.board import load\n"
+    files: dict[str, str | bytes] = {}
+    for i, (text, _) in enumerate(_BAD_ON_BOARD):
+        if text is not None:
+            files[f"/bad{i}.json"] = text
+        code += f"try:\n    load('/bad{i}.json')\nexcept ValueError as e:\n    print(e)\n"
+    lines = upy.run(code, files=files).splitlines()
+    assert len(lines) == len(_BAD_ON_BOARD)
+    for line, (_, message) in zip(lines, _BAD_ON_BOARD, strict=True):
+        assert line.startswith(message), line
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (text, message) in enumerate(_BAD_ON_BOARD):
+            path = Path(tmp) / f"bad{i}.json"
+            if text is not None:
+                path.write_text(text)
+            with pytest.raises(ValueError, match=f"^{re.escape(message)}"):
+                compact_format.load(str(path))
+
+
+# The loader's live heap on the board, as `gc.mem_alloc()` after a collection sees it on the WebAssembly port (32-bit
+# words, as on the ESP32) with the `.mpy` files `anklet deploy` copies, the `anklet` package's __init__ included.
+# Measured like this: 31,664 bytes when the board held the checker (11,728 of them the module and board themselves,
+# the rest anklet.detector and anklet.drivers it imported for a few constants); 2,160 bytes for the compact loader.
+LOADER_HEAP_MAX_BYTES = 3000
+
+
+@pytest.mark.micropython
+def test_the_board_loader_costs_the_board_little_ram(tmp_path: Path) -> None:
+    compiled = tmp_path / "mpy"
+    for source in firmware_sources(FIRMWARE_DIR):
+        if source.name not in SOURCE_ONLY:
+            compile_file(source, (compiled / source.relative_to(FIRMWARE_DIR)).with_suffix(".mpy"))
+    # The port collects garbage only once control is back in JavaScript: each collection follows an await.
     code = (
-        "from anklet.board import load\n"
-        f"for name in {sorted(p.name for p in BOARD_FILES)!r}:\n"
-        "    b = load('/boards/' + name)\n"
-        "    print(b.name, b.mcu, b.chip, b.address, b.int_pin, b.axes, b.axes_for(True), b.led_kind,"
-        " b.battery_divider_milli, b.detector_placement)\n"
+        "import gc, asyncio\n"
+        "await asyncio.sleep(0); gc.collect(); before = gc.mem_alloc()\n"
+        "import anklet.board\n"
+        "board = anklet.board.load('/board.json')\n"
+        "await asyncio.sleep(0); gc.collect(); print(gc.mem_alloc() - before, board.chip)\n"
     )
-    expected = run_cpython(code.replace("'/boards/'", repr(str(BOARDS_DIR) + "/")))
-    assert upy.run(code, files=files) == expected
-    assert len(expected.splitlines()) == len(BOARD_FILES)
+    with MicroPython(compiled) as runtime:
+        out = runtime.run(code, files={"/board.json": _GOOD}, run_async=True)
+    used, chip = out.split()
+    assert chip == "lsm6dsox"
+    assert 0 < int(used) < LOADER_HEAP_MAX_BYTES, used
 
 
 def test_anklet_boards_lists_every_board(capsys: pytest.CaptureFixture[str]) -> None:

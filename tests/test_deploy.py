@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from anklet.board import load
+from anklet_host.boardfile import compact
 from anklet_host.cli import main
-from anklet_host.deploy import Device, deploy, load_board, stage
+from anklet_host.deploy import Device, deploy, load_board, reset_and_read_boot, stage
 from anklet_host.errors import AnkletError, InputError
 from anklet_host.paths import BOARDS_DIR, FIRMWARE_DIR
 from anklet_host.sim.board import BoardSpec
@@ -41,8 +42,9 @@ def test_deploy_to_the_virtual_anklet_end_to_end(tmp_path: Path) -> None:
         assert f"board={BOARD}" in result.boot_line
         assert "chip=mpu6050" in result.boot_line
         assert lines[-1] == result.boot_line
-        # What is on the flash: the package as bytecode, main.py as source, the board file as /board.json.
-        assert (flash / "board.json").read_text() == (BOARDS_DIR / f"{BOARD}.json").read_text()
+        # What is on the flash: the package as bytecode, main.py as source, the checked board file as /board.json in
+        # the compact form the firmware reads.
+        assert (flash / "board.json").read_text() == compact(load_board(BOARD))
         assert (flash / "main.py").read_text() == (FIRMWARE_DIR / "main.py").read_text()
         assert (flash / "anklet" / "__init__.mpy").read_bytes()[:2] == b"M\x06"
         assert not list(flash.rglob("*.py.~sim"))
@@ -61,6 +63,12 @@ def test_deploy_to_the_virtual_anklet_end_to_end(tmp_path: Path) -> None:
         assert not (flash / "anklet" / "detector.py").exists()
         assert (flash / "anklet" / "detector.mpy").is_file()
         assert again.boot_line.startswith("anklet ")
+        # A full board file copied by hand is refused at boot with one line that says what to do.
+        mpremote(sim.pty_path, "fs", "cp", str(BOARDS_DIR / f"{BOARD}.json"), ":board.json")
+        with pytest.raises(AnkletError) as info:
+            reset_and_read_boot(sim.pty_path)
+        assert str(info.value).startswith("the firmware stopped at boot: anklet: cannot load /board.json: a full board")
+        assert "`anklet deploy" in str(info.value)
 
 
 @pytest.mark.micropython
@@ -102,8 +110,7 @@ def test_unknown_board_and_unreachable_port_are_one_line_errors(capsys: pytest.C
 def test_real_boards_get_native_hot_modules_for_their_chip(
     board_name: str, machine: str, arch: int, tmp_path: Path
 ) -> None:
-    board, text = load_board(board_name)
-    result = stage(board, text, Device("esp32", machine), tmp_path / "out")
+    result = stage(load_board(board_name), Device("esp32", machine), tmp_path / "out")
     assert result.native_files == ("anklet/app/sampler.py",)
     assert _arch(tmp_path / "out" / "anklet" / "app" / "sampler.mpy") == arch
     # Everything else is bytecode (native code costs 3-4x its bytecode in system heap), main.py stays source.
@@ -114,8 +121,7 @@ def test_real_boards_get_native_hot_modules_for_their_chip(
 
 
 def test_the_virtual_anklet_gets_bytecode_only(tmp_path: Path) -> None:
-    board, text = load_board(BOARD)
-    result = stage(board, text, Device("webassembly", "JS with Emscripten"), tmp_path / "out")
+    result = stage(load_board(BOARD), Device("webassembly", "JS with Emscripten"), tmp_path / "out")
     assert result.native_files == ()
     assert all(_arch(p) == 0 for p in (tmp_path / "out").rglob("*.mpy"))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from anklet.board import load
+from anklet_host.boardfile import compact, load
 from anklet_host.paths import BOARDS_DIR
 from anklet_host.sim.walkfeed import encode_walk, walk_from_trace
 from anklet_host.synth import Segment, WalkSpec, generate_walk
@@ -114,7 +114,9 @@ def walk_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, int]
     )
     trace = generate_walk(spec)
     path = tmp_path_factory.mktemp("walk") / "walk.bin"
-    path.write_bytes(encode_walk(walk_from_trace(trace, load(str(BOARD_FILE)).axes)))
+    path.write_bytes(encode_walk(walk_from_trace(trace, load(BOARD_FILE).axes)))
+    # The board file as the board reads it (what `anklet deploy` writes), beside the walk for the CPython run.
+    path.with_name("board.json").write_text(compact(load(BOARD_FILE)), encoding="utf-8")
     labels = trace.reference_contacts()
     return path, len(labels), sum(c.direction == "backward" for c in labels)
 
@@ -126,10 +128,10 @@ def test_the_sampler_drains_the_fifo_into_the_detector_without_allocating(
     upy_out = run_micropython(
         upy,
         SCENARIO.replace("BOARD_PATH", repr("/board.json")).replace("WALK_PATH", repr("/walk.bin")),
-        files={"/walk.bin": path.read_bytes(), "/board.json": BOARD_FILE.read_text()},
+        files={"/walk.bin": path.read_bytes(), "/board.json": path.with_name("board.json").read_text()},
     )
     cpython_out = run_cpython(
-        SCENARIO.replace("BOARD_PATH", repr(str(BOARD_FILE))).replace("WALK_PATH", repr(str(path)))
+        SCENARIO.replace("BOARD_PATH", repr(str(path.with_name("board.json")))).replace("WALK_PATH", repr(str(path)))
     )
     assert upy_out == cpython_out
     got = {key: [int(v) for v in values] for key, values in parse(upy_out).items()}

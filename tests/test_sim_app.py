@@ -21,9 +21,10 @@ import pytest
 from anklet.app.battery import cell_mv, percent_from_mv
 from anklet.app.persist import PersistedState
 from anklet_host.ble.client import AnkletLink, Radio, find_anklet
+from anklet_host.boardfile import write_compact
 from anklet_host.cli import main as cli_main
 from anklet_host.deploy import load_board
-from anklet_host.paths import BOARDS_DIR, FIRMWARE_DIR
+from anklet_host.paths import FIRMWARE_DIR
 from anklet_host.sim.board import BoardSpec, SimBoard
 from anklet_host.sim.board.ble_bridge import BleBridge
 from anklet_host.sim.board.supervisor import DEEPSLEEP_RESET, wait_until
@@ -48,9 +49,9 @@ def huzzah(
     flash: Path, *, speed: int, battery_mv: int = 3900, walk: str | None = None, settings: dict[str, Any] | None = None
 ) -> Iterator[tuple[SimBoard, BleBridge, list[dict[str, Any]]]]:
     """The firmware (source) on a virtual HUZZAH32, optionally walking; yields the board, its radio, its events."""
-    board, _ = load_board(HUZZAH)
+    board = load_board(HUZZAH)
     shutil.copytree(FIRMWARE_DIR, flash, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
-    shutil.copyfile(BOARDS_DIR / f"{HUZZAH}.json", flash / "board.json")
+    write_compact(board, flash / "board.json")
     if settings is not None:
         (flash / "settings.json").write_text(json.dumps(settings))
     sim = SimBoard(flash, BoardSpec.from_board_file(board.to_dict(), battery_mv=battery_mv), speed=speed)

@@ -29,7 +29,7 @@ RANGE_G = 16  # the firmware's default range (anklet.app.settings)
 def test_record_against_the_virtual_anklet_writes_the_walk_it_felt(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    board, _ = load_board(BOARD)
+    board = load_board(BOARD)
     trace = generate_walk(
         WalkSpec(segments=parse_walk_shorthand("forward:30s,backward:30s@0.4m/s,stand:5s"), placement="ankle", seed=4)
     )

@@ -103,7 +103,7 @@ KEEP_BYTES = 10  # of the 24-byte frame being appended: marker, seq and 5 bytes 
 
 
 def _walk() -> WalkFile:
-    board, _ = load_board(BOARD)
+    board = load_board(BOARD)
     trace = generate_walk(WalkSpec(segments=parse_walk_shorthand(WALK), placement="ankle", seed=3))
     return walk_from_trace(trace, board.axes_for(False))
 

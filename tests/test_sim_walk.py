@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from anklet.board import parse
 from anklet_host.analysis.detect import detect
+from anklet_host.boardfile import parse
 from anklet_host.cli import main
 from anklet_host.deploy import load_board
 from anklet_host.errors import InputError
@@ -121,7 +121,7 @@ def test_bad_walk_headers_are_refused() -> None:
 
 # -------------------------------------------------------------------------------------------- mounting and units
 def test_a_trace_turns_into_the_chip_frame_and_units_of_the_board(tmp_path: Path) -> None:
-    board, _ = load_board(GY521)
+    board = load_board(GY521)
     assert board.axes == (1, -3, 2)  # body x = chip +x, body y = chip -z, body z = chip +y
     g = 9.80665
     t_s = np.arange(4) / 100
@@ -150,7 +150,7 @@ def test_the_detector_sees_the_body_frame_through_every_mounting(short_walk: Tra
     """The same walk on the same board mounted otherwise (a board file saying so) counts exactly the same: the walk
     reaches the chip turned by the mounting and the firmware turns it back with the board's axes. A board file whose
     axes do not match how the chip sits counts wrong: the mapping matters."""
-    board, _ = load_board(GY521)
+    board = load_board(GY521)
     reference, _ = replay_on_host(walk_from_trace(short_walk, board.axes), board)
     data = board.to_dict()
     data["mounting"]["axes"] = axes
@@ -261,7 +261,7 @@ def test_a_long_walk_streams_in_chunks_with_the_heap_locked(upy: MicroPython, tm
     rate keeps the test short) to its driver, past 2**30 us (where the clock's ticks wrap and an unrebased clock
     would allocate), with the heap locked around the whole sampling step (clock, chip, walk source, driver): only a
     chunk of the walk is ever in RAM. CPython reads exactly the same values."""
-    board, _ = load_board(HUZZAH)
+    board = load_board(HUZZAH)
     one = walk_from_trace(_trace("forward:10s,backward:10s@0.4m/s"), board.axes)
     assert one.gyro_mdps is not None
     reps = 55  # 55 x 20 s = 1100 s, past 2**30 us = 1073.7 s
@@ -395,6 +395,6 @@ def test_anklet_sim_plays_a_trace_file(tmp_path: Path, short_walk: Trace) -> Non
         out, _ = proc.communicate(timeout=20)
     assert "walk: 4000 samples at 100 Hz (0.7 min, accel+gyro)" in out
     assert "radio: tcp-client:127.0.0.1:" in out  # its radio is served for `anklet ... --via`
-    board, _ = load_board(GY521)
+    board = load_board(GY521)
     written = decode_walk((flash / "_sim" / "walk.bin").read_bytes())
     assert np.array_equal(written.accel_mg, walk_from_trace(short_walk, board.axes).accel_mg)

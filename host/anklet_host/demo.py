@@ -152,7 +152,7 @@ def run_demo(
     trace_path = out_dir / "demo_walk.csv"
     write_trace(trace_path, trace)
 
-    board, _ = load_board(BOARD)
+    board = load_board(BOARD)
     flash = out_dir / "flash"
     walk = walk_from_trace(trace, board.axes)
     install_walk(flash, walk)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import serial
 
-from anklet.board import Board, BoardError, load
+from anklet_host.boardfile import Board, load, write_compact
 from anklet_host.errors import AnkletError, InputError
 from anklet_host.firmware_build import ARCH_BY_CHIP, SOURCE_ONLY, CompileError, compile_file, firmware_sources
 from anklet_host.paths import BOARDS_DIR, FIRMWARE_DIR, PROJECT_ROOT
@@ -67,17 +67,14 @@ def board_names(folder: Path = BOARDS_DIR) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.json"))
 
 
-def load_board(name: str, folder: Path = BOARDS_DIR) -> tuple[Board, str]:
-    """The checked board file ``name`` and its text; an InputError naming the known boards if there is none."""
+def load_board(name: str, folder: Path = BOARDS_DIR) -> Board:
+    """The checked board file ``name``; an InputError naming the known boards if there is none, a BoardError (an
+    InputError too) naming the field if it is wrong."""
     path = folder / f"{name}.json"
     if not _BOARD_NAME.fullmatch(name) or not path.is_file():
         known = ", ".join(board_names(folder)) or "none"
         raise InputError(f"unknown board {name!r} (known: {known}; see `anklet boards`)")
-    try:
-        board = load(str(path))
-    except BoardError as exc:
-        raise InputError(str(exc)) from None
-    return board, path.read_text()
+    return load(path)
 
 
 def mpremote_path() -> str:
@@ -132,10 +129,9 @@ def _is_hot(relative: str) -> bool:
     return any(relative == hot or (hot.endswith("/") and relative.startswith(hot)) for hot in HOT_MODULES)
 
 
-def stage(
-    board: Board, board_text: str, device: Device, out_dir: Path, firmware_dir: Path = FIRMWARE_DIR
-) -> DeployResult:
-    """Compile the firmware for ``device`` into ``out_dir`` (what goes on the flash, board.json included)."""
+def stage(board: Board, device: Device, out_dir: Path, firmware_dir: Path = FIRMWARE_DIR) -> DeployResult:
+    """Compile the firmware for ``device`` into ``out_dir`` (what goes on the flash, board.json included: the board
+    file in the compact form the firmware reads, checked here so the board need not)."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
@@ -157,7 +153,7 @@ def stage(
                 pass  # the native emitter cannot take every construct; bytecode still runs, only slower
         compile_file(source, target, arch=arch)
         bytecode.append(relative)
-    (out_dir / "board.json").write_text(board_text)
+    write_compact(board, out_dir / "board.json")
     return DeployResult(board.name, device, tuple(native), tuple(bytecode), "", 0.0)
 
 
@@ -239,7 +235,7 @@ def deploy(
 ) -> DeployResult:
     """The whole deploy; ``log`` receives one line per step."""
     started = time.monotonic()
-    board, board_text = load_board(board_name, boards_dir)
+    board = load_board(board_name, boards_dir)
     check_port(port)
     device = probe(port)
     if device.is_sim:
@@ -249,7 +245,7 @@ def deploy(
         if not re.search(rf"\b{chip}\b", device.machine):
             raise InputError(f"board {board.name} is an {board.mcu} board but {port} has: {device.machine}")
         log(f"{port}: {device.machine}; native code for {ARCH_BY_CHIP[board.mcu]}")
-    staged = stage(board, board_text, device, build_dir / f"{board.name}-{device.platform}", firmware_dir)
+    staged = stage(board, device, build_dir / f"{board.name}-{device.platform}", firmware_dir)
     log(f"compiled {len(staged.native_files)} native and {len(staged.bytecode_files)} bytecode modules")
     copy(port, build_dir / f"{board.name}-{device.platform}")
     log(f"copied to {port} with board file {board.name}.json as /board.json; resetting")

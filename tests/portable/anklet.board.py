@@ -1,41 +1,49 @@
-# Board files: parse a board, its flat fields and detector axes, the JSON round trip, and one-line errors.
-import json
+# The compact board file: its flat fields and both legs' axes, and the one-line refusals of anything else.
+import os
 
-from anklet.board import BoardError, dumps, loads, parse
+from anklet.board import FIELDS, TAG, VERSION, load
 
-TEXT = """{"format": 1, "name": "demo", "description": "a demo board", "mcu": "esp32c3",
- "i2c": {"bus": 0, "sda": 6, "scl": 7, "freq_hz": 400000},
- "sensor": {"chip": "lis3dh", "address": "0x19", "int_pin": 3, "sensor_int": 1, "int_active_high": false},
- "mounting": {"axes": ["-z", "+y", "+x"], "placement": "outer_ankle", "notes": "n"},
- "led": {"kind": "neopixel", "pin": 10, "active_high": true, "count": 3},
- "button": {"pin": 4, "internal_pull_up": true, "active_low": true},
- "battery": {"adc_pin": 1, "divider": 1.5}, "motor": null}"""
+PATH = "/tmp/anklet-portable-board.json"
+try:  # noqa: SIM105 - MicroPython has no contextlib
+    os.mkdir("/tmp")
+except OSError:
+    pass
+# What `anklet deploy` writes for a demo board (anklet_host.boardfile.compact), non-ASCII name included.
+GOOD = (
+    '["anklet-board", 1, "démo ✓", "esp32c3", 0, 6, 7, 400000, "lis3dh", 25, 3, 1, false, [-3, 2, 1], [3, -2, 1],'
+    ' "outer_ankle", 0, "neopixel", 10, true, 3, 4, true, true, 1, 1500, null, true]'
+)
 
-b = loads(TEXT, "demo.json")
+
+def attempt(text):
+    if text is None:
+        try:  # noqa: SIM105
+            os.remove(PATH)
+        except OSError:
+            pass
+    else:
+        with open(PATH, "w") as f:
+            f.write(text)
+    try:
+        return load(PATH)
+    except ValueError as e:
+        print("refused:", e)
+
+
+print(TAG, VERSION, len(FIELDS))
+b = attempt(GOOD)
 print(b.name, b.mcu, b.i2c_bus, b.sda_pin, b.scl_pin, b.i2c_freq_hz)
 print(b.chip, b.address, b.int_pin, b.sensor_int, b.int_active_high)
-print(b.mounting_axes, b.axes, b.axes_for(True), b.axes_for(False), b.placement, b.detector_placement)
-print(b.led_kind, b.led_pin, b.led_count, b.button_pin, b.battery_adc_pin, b.battery_divider_milli, b.motor_pin)
-again = loads(dumps(b), "again.json")
-print(again.to_dict()["sensor"]["address"], again.axes == b.axes, again.to_dict() == b.to_dict())
-data = json.loads(TEXT)
-for field, value in (
-    ("mcu", "esp8266"),
-    ("motor", {"pin": 9, "active_high": True}),
-    ("battery", {"adc_pin": 5, "divider": 2}),
-):
-    bad = json.loads(TEXT)
-    bad[field] = value
-    try:
-        parse(bad, "bad.json")
-    except BoardError as e:
-        print(e)
-data["mounting"]["axes"] = ["+x", "+y", "-z"]
-try:
-    parse(data, "bad.json")
-except BoardError as e:
-    print(e)
-try:
-    loads("{", "broken.json")
-except BoardError as e:
-    print(str(e).split(" (")[0])
+print(b.axes, b.axes_for(True), b.axes_for(False), b.axes_for(left=True), b.placement, b.detector_placement)
+print(b.led_kind, b.led_pin, b.led_active_high, b.led_count)
+print(b.button_pin, b.button_internal_pull_up, b.button_active_low)
+print(b.battery_adc_pin, b.battery_divider_milli, b.motor_pin, b.motor_active_high)
+print([getattr(b, name) == value for name, value in (("axes", (-3, 2, 1)), ("axes_left", (3, -2, 1)))])
+attempt(None)
+attempt('["anklet-board", 1, "half')
+attempt('{"format": 1, "name": "demo"}')
+attempt('["anklet-board"]')
+attempt("[1, 2, 3]")
+attempt(GOOD.replace('"anklet-board", 1,', '"anklet-board", 2,'))
+attempt(GOOD.replace(", null, true]", ", null]"))
+os.remove(PATH)

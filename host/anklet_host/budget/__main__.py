@@ -38,10 +38,10 @@ _CHIP_MODULE = {
 
 def native_bytes(board_name: str) -> int:
     """Bytes of native ``.mpy`` code the board imports (its own driver only), as deploy compiles them for its chip."""
-    board, text = load_board(board_name)
+    board = load_board(board_name)
     machine = {"esp32": "ESP32", "esp32s3": "ESP32S3", "esp32c3": "ESP32C3"}[board.mcu]
     with tempfile.TemporaryDirectory(prefix="anklet-native-") as tmp:
-        staged = stage(board, text, Device("esp32", machine), Path(tmp) / "staged")
+        staged = stage(board, Device("esp32", machine), Path(tmp) / "staged")
         loaded = {"anklet/drivers/" + _CHIP_MODULE[board.chip] + ".py"}
         total = 0
         for relative in staged.native_files:
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             run = measure(name)
             native = native_bytes(name)
-            board, _ = load_board(name)
+            board = load_board(name)
             r = board_figures(upy, board, run.streaming_step_worst_ms)
             r["within_fifo_limit"] = r["fifo_headroom_ms_min"] > FIFO_HEADROOM_MIN_MS
             results[name] = figures(run, native) | r

@@ -168,10 +168,10 @@ async def _client_phases(via: str, board: SimBoard, events: _BudgetEvents, db: P
 
 def measure(board_name: str, work_dir: Path | None = None) -> MemoryRun:
     """Run the firmware for ``board_name`` through boot, a streamed walk and a full sync; its memory per phase."""
-    board, text = load_board(board_name)
+    board = load_board(board_name)
     with tempfile.TemporaryDirectory(prefix="anklet-budget-", dir=work_dir) as tmp:
         flash = Path(tmp) / "flash"
-        stage(board, text, Device("webassembly", "budget"), flash)
+        stage(board, Device("webassembly", "budget"), flash)
         shutil.rmtree(flash / "__pycache__", ignore_errors=True)
         fill_log(flash, FULL_LOG_RECORDS)
         placement = "shoe" if board.placement.startswith("shoe") else "ankle"

@@ -4,8 +4,8 @@ Between two drains of the FIFO the firmware is busy with, at worst: the burst it
 through `anklet.app.sampler.Sampler.drain`, the sampler's own code), the end of a stride in that burst (its features,
 the stride classifier `anklet.detect_mlp.scores`, the walking gate), the longest other step of its asyncio loop (the
 budget run's ``streaming_step_worst_ms``, once the sensor runs: a sync streaming, live counters, the raw stream), and
-the I2C transfers of the burst (blocking in MicroPython). The FIFO fills all the while: it holds ``depth - watermark`` samples more after the
-watermark interrupt, so
+the I2C transfers of the burst (blocking in MicroPython). The FIFO fills all the while: it holds ``depth - watermark``
+samples more after the watermark interrupt, so
 
     headroom_ms = (depth - watermark) / rate_hz * 1000 - (burst + stride + other step + I2C)
 
@@ -40,9 +40,9 @@ from typing import Any, Final
 
 from anklet import detect_mlp, drivers
 from anklet.app.settings import RATES_HZ
-from anklet.board import Board
 from anklet.detector import PLACEMENT_SHOE, StepDetector
 from anklet.drivers import GYRO_CHIPS
+from anklet_host.boardfile import Board
 from anklet_host.budget import cpu
 from anklet_host.errors import AnkletError
 from anklet_host.sim.chips import model_for

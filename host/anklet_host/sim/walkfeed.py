@@ -66,7 +66,7 @@ class WalkFile:
 
 def chip_from_body(body: FloatArray, axes: tuple[int, int, int]) -> FloatArray:
     """Body-frame columns x, y, z as the chip sees them: body axis i lies along signed chip axis ``axes[i]``
-    (1-based, as ``anklet.board.Board.axes``), so chip axis ``|axes[i]|`` reads ``sign(axes[i]) * body[i]``."""
+    (1-based, as ``anklet_host.boardfile.Board.axes``), so chip axis ``|axes[i]|`` reads ``sign(axes[i]) * body[i]``."""
     if sorted(abs(a) for a in axes) != [1, 2, 3]:
         raise InputError(f"mounting axes {axes} do not name each chip axis once")
     chip = np.empty_like(body)

@@ -1,7 +1,7 @@
 """`anklet boards`: the supported boards, their sensor and how they are worn, from ``boards/*.json``.
 
-Every file is checked with the firmware's own loader (`anklet.board`), so a broken board file is reported here
-exactly as the board would report it at boot.
+Every file is checked with the board-file checker (`anklet_host.boardfile`), the one `anklet deploy` runs before it
+writes the compact form the board reads, so a broken board file is reported here exactly as deploy would refuse it.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from anklet.board import Board, BoardError, load
+from anklet_host.boardfile import Board, load
 from anklet_host.errors import InputError
 from anklet_host.paths import BOARDS_DIR
 
@@ -28,10 +28,7 @@ def load_boards(folder: Path) -> list[Board]:
         raise InputError(f"no board folder at {folder}")
     boards = []
     for path in sorted(folder.glob("*.json")):
-        try:
-            board = load(str(path))
-        except BoardError as exc:
-            raise InputError(str(exc)) from None
+        board = load(path)  # a BoardError (an InputError) names the file and the field
         if board.name != path.stem:
             raise InputError(f"{path}: name: {board.name!r} differs from the file name {path.stem!r}")
         boards.append(board)

@@ -17,8 +17,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from anklet.board import Board
 from anklet_host.ble.client import SIM_PORT
+from anklet_host.boardfile import Board
 from anklet_host.deploy import load_board
 from anklet_host.errors import InputError
 from anklet_host.paths import PROJECT_ROOT
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     spec = BoardSpec()
     board: Board | None = None
     if args.board is not None:
-        board, _ = load_board(args.board)
+        board = load_board(args.board)
         spec = BoardSpec.from_board_file(board.to_dict(), chip=args.chip)
     walk = _walk(args, board)
     if walk is not None:
