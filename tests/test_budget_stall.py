@@ -43,7 +43,7 @@ def test_headroom_is_the_fifos_room_after_the_watermark_minus_the_worst_stall() 
 def test_rate_setup_reads_the_chip_facts_from_the_driver_on_the_chip_model(
     board_name: str, setting_hz: int, rate_hz: int, depth: int, stride: int
 ) -> None:
-    board, _ = load_board(board_name)
+    board = load_board(board_name)
     setup = stall.rate_setup(board, setting_hz, stall.walk_bytes(board))
     assert (setup.rate_hz, setup.depth_samples, setup.watermark, setup.stride) == (rate_hz, depth, 16, stride)
     # The whole walk came through (14 s) and one burst's transfers take a few ms at 400 kHz.
@@ -53,14 +53,14 @@ def test_rate_setup_reads_the_chip_facts_from_the_driver_on_the_chip_model(
 
 
 def test_lis3dh_burst_i2c_time_counts_the_bytes_moved() -> None:
-    board, _ = load_board("xiao-esp32c3-lis3dh")
+    board = load_board("xiao-esp32c3-lis3dh")
     setup = stall.rate_setup(board, 100, stall.walk_bytes(board))
     # FIFO_SRC_REG (1 byte), then 16 samples x 6 bytes in one burst; 4 bytes of addressing each; 9 bits a byte.
     assert setup.burst_i2c_ms == pytest.approx((1 + 96 + 2 * 4) * 9 * 1000 / 400_000)
 
 
 def test_a_rate_the_detector_cannot_take_is_skipped_with_the_reason() -> None:
-    board, _ = load_board("esp32-devkitc-gy521")
+    board = load_board("esp32-devkitc-gy521")
     setup = stall.rate_setup(board, 400, stall.walk_bytes(board))
     assert setup.rate_hz == 500  # the MPU-6050's next rate up
     reason = stall.unsupported_reason(setup.rate_hz)
@@ -97,7 +97,7 @@ def test_the_firmware_sets_the_cpu_clock_the_budget_converts_at() -> None:
 
 @pytest.mark.micropython
 def test_a_stride_timed_under_the_wasm_port_converts_to_the_chip(upy: MicroPython) -> None:
-    board, _ = load_board("xiao-esp32c3-lis3dh")
+    board = load_board("xiao-esp32c3-lis3dh")
     figures = stall.board_figures(upy, board, step_worst_ms_wasm=1.0, rates_hz=(100,))
     assert figures["cpu_mhz"] == stall.CPU_MHZ
     assert figures["stride_worst_ms_wasm"] > 0
