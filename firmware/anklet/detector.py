@@ -85,6 +85,7 @@ _PENDING_MAX = const(8)
 _GATE_CONTACTS = const(3)
 # A walking swing turns the foot or shank through well over 20 degrees: the range of its pitch (the forward component
 # of the low-passed acceleration) over the movement exceeds this; a seated tap or a vibrating floor stays far below.
+_RING_S_X10 = const(34)  # the rings' span, tenths of a second
 _SWING_MIN_ANKLE_MG = const(400)
 _SWING_MIN_SHOE_MG = const(450)
 # ... and a walking foot then stands still for a good part of the stride: even at 130 steps/min its quiet stance lasts
@@ -231,15 +232,16 @@ class StepDetector:
         if self._hp_w < 1:
             self._hp_w = 1
         self._pick_n = int(0.30 * core_hz + 0.5)
-        ring = 64
-        while ring < 3.3 * core_hz:
-            ring <<= 1
-        self._ring_mask = ring - 1
+        # The rings hold the last 3.4 s (the longest stride the walking gate takes), indexed modulo their length:
+        # a power-of-two length (a mask instead of a modulo) would cost up to half as much RAM again per ring.
+        ring = int(_RING_S_X10 * core_hz) // 10 + 1
+        self._ring_n = ring
         self._r_px = array("h", bytes(2 * ring))
         self._r_pz = array("h", bytes(2 * ring))
         self._r_x = array("h", bytes(2 * ring))
         self._r_z = array("h", bytes(2 * ring))
-        self._r_gyro = array("h", bytes(2 * ring))
+        # Without a gyroscope the pitch-rate ring stays empty: one slot, written at index 0 and never read.
+        self._r_gyro = array("h", bytes(2 * ring if self._has_gyro else 2))
 
         self._feat = array("h", bytes(2 * _N_FEATURES))
         # Only this detector's model is imported (`anklet.mlp_weights`): the other three never take the board's RAM.
@@ -332,7 +334,8 @@ class StepDetector:
         self.cadence_spm = 0
 
     def state_bytes(self) -> int:
-        arrays = len(self._r_x) * 2 * 5 + len(self._feat) * 2 + len(self.ev_index) * 6 + len(self._pend_index) * 7
+        arrays = len(self._r_x) * 2 * 4 + len(self._r_gyro) * 2 + len(self._feat) * 2
+        arrays += len(self.ev_index) * 6 + len(self._pend_index) * 7
         arrays += len(self._hidden) * 4 + len(self._scores) * 4 + len(self._style) * 4 + len(self._style_n)
         return arrays + 4 * len(self.__dict__)
 
@@ -407,16 +410,17 @@ class StepDetector:
         lz = self._lz + z - (self._lz >> kp)
         self._lx = lx
         self._lz = lz
-        i = t & self._ring_mask
+        i = t % self._ring_n
         self._r_px[i] = lx >> kp
         self._r_pz[i] = lz >> kp
         self._r_x[i] = x if -_I16_MAX < x < _I16_MAX else (_I16_MAX if x > 0 else -_I16_MAX)
         self._r_z[i] = z if -_I16_MAX < z < _I16_MAX else (_I16_MAX if z > 0 else -_I16_MAX)
-        if g > _I16_MAX:
-            g = _I16_MAX
-        elif g < -_I16_MAX:
-            g = -_I16_MAX
-        self._r_gyro[i] = g
+        if self._has_gyro:
+            if g > _I16_MAX:
+                g = _I16_MAX
+            elif g < -_I16_MAX:
+                g = -_I16_MAX
+            self._r_gyro[i] = g
 
         # Rest: a still second (low activity) sets the mounting tilt from gravity.
         if act < 25:
@@ -491,7 +495,7 @@ class StepDetector:
 
     def _pitch_at(self, t: int) -> int:
         """Forward component of the low-passed acceleration at core sample t, corrected for mounting tilt (mg)."""
-        i = t & self._ring_mask
+        i = t % self._ring_n
         return int((self._r_px[i] * self._tilt_c - self._r_pz[i] * self._tilt_s) >> _TILT_Q)
 
     def _stance_onset(self, onset_t: int) -> int:
@@ -541,12 +545,12 @@ class StepDetector:
 
     def _hp_at(self, k: int) -> int:
         """Impact score at core sample k: how far x and z stand out from their neighbours w samples either side."""
-        mask = self._ring_mask
+        n_ring = self._ring_n
         w = self._hp_w
         rx = self._r_x
         rz = self._r_z
-        a = 2 * rx[k & mask] - rx[(k - w) & mask] - rx[(k + w) & mask]
-        b = 2 * rz[k & mask] - rz[(k - w) & mask] - rz[(k + w) & mask]
+        a = 2 * rx[k % n_ring] - rx[(k - w) % n_ring] - rx[(k + w) % n_ring]
+        b = 2 * rz[k % n_ring] - rz[(k - w) % n_ring] - rz[(k + w) % n_ring]
         return (a if a > 0 else -a) + (b if b > 0 else -b)
 
     def _pick_contact(self, onset_t: int) -> int:
@@ -557,8 +561,8 @@ class StepDetector:
         if hi > self._t - 1 - w:
             hi = self._t - 1 - w
         lo = onset_t - self._pick_n
-        if lo < self._t - self._ring_mask + w:
-            lo = self._t - self._ring_mask + w
+        if lo < self._t - self._ring_n + 1 + w:
+            lo = self._t - self._ring_n + 1 + w
         top = 0
         k = lo
         while k <= hi:
@@ -579,7 +583,7 @@ class StepDetector:
         """Forward acceleration early in the movement minus late in it (mg): a forward swing speeds up then brakes,
         a backward one the reverse."""
         start = self._move_start
-        lo = self._t - self._ring_mask
+        lo = self._t - self._ring_n + 1
         if start < lo:
             start = lo
         third = (contact_t - start) // 3
@@ -602,13 +606,13 @@ class StepDetector:
         again: ``sum(x_j * ((n - 1) / 2 - j)) * g / rate**2``. Weights are in Q6 and x is clipped to 8 g so every
         partial sum stays below 2**30 for the longest movement the ring holds."""
         start = self._move_start
-        lo = self._t - self._ring_mask
+        lo = self._t - self._ring_n + 1
         if start < lo:
             start = lo
         n = contact_t - start
         if n < 2:
             return 0
-        mask = self._ring_mask
+        n_ring = self._ring_n
         rx = self._r_x
         rz = self._r_z
         c = self._tilt_c
@@ -616,8 +620,8 @@ class StepDetector:
         span = n - 1
         total = 0
         k = 0
+        i = start % n_ring  # walked with a wrap: one modulo per window, not one per sample
         while k < n:
-            i = (start + k) & mask
             x = (rx[i] * c - rz[i] * s) >> _TILT_Q
             if x > _FEATURE_CLIP:
                 x = _FEATURE_CLIP
@@ -625,6 +629,9 @@ class StepDetector:
                 x = -_FEATURE_CLIP
             total += x * (((span - 2 * k) << 6) // n)
             k += 1
+            i += 1
+            if i == n_ring:
+                i = 0
         # mm = mean(x * w) * duration_s**2 * 9.81 / 128 (w in Q6), the duration taken in centiseconds and the
         # product formed in steps that stay under 2**30.
         dur_cs = (n * self._cs_q8) >> 8
@@ -635,53 +642,67 @@ class StepDetector:
         """How far the limb turned in the movement before this contact: the range of its pitch (tilt-corrected
         low-passed forward acceleration, mg), and of its low-passed vertical acceleration (mg)."""
         k = self._move_start
-        lo = self._t - self._ring_mask
+        lo = self._t - self._ring_n + 1
         if k < lo:
             k = lo
-        mask = self._ring_mask
-        rz = self._r_pz
+        n_ring = self._ring_n
+        px = self._r_px
+        pz = self._r_pz
+        c = self._tilt_c
+        s = self._tilt_s
         top = -_I16_MAX
         low = _I16_MAX
         ztop = -_I16_MAX
         zlow = _I16_MAX
+        i = k % n_ring
         while k < contact_t:
-            v = self._pitch_at(k)
+            v = (px[i] * c - pz[i] * s) >> _TILT_Q  # the pitch (`_pitch_at`), inline: a call per sample costs more
             if v > top:
                 top = v
             if v < low:
                 low = v
-            v = rz[k & mask]
+            v = pz[i]
             if v > ztop:
                 ztop = v
             if v < zlow:
                 zlow = v
             k += 1
+            i += 1
+            if i == n_ring:
+                i = 0
         self._open_swing_range = top - low if top > low else 0
         self._open_swing_z = ztop - zlow if ztop > zlow else 0
 
     def _win_mean(self, ring: array, a: int, b: int, pitched: bool) -> int:
         """Mean of ``ring`` over core samples a..b (clamped to what the ring holds); x rotated by the mounting tilt."""
-        lo = self._t - self._ring_mask
+        lo = self._t - self._ring_n + 1
         if a < lo:
             a = lo
         if b > self._t - 1:
             b = self._t - 1
         if b < a:
             b = a
-        mask = self._ring_mask
+        n_ring = self._ring_n
         total = 0
         k = a
+        i = a % n_ring
         if pitched:
             rz = self._r_z
             c = self._tilt_c
             s = self._tilt_s
             while k <= b:
-                total += (ring[k & mask] * c - rz[k & mask] * s) >> _TILT_Q
+                total += (ring[i] * c - rz[i] * s) >> _TILT_Q
                 k += 1
+                i += 1
+                if i == n_ring:
+                    i = 0
         else:
             while k <= b:
-                total += ring[k & mask]
+                total += ring[i]
                 k += 1
+                i += 1
+                if i == n_ring:
+                    i = 0
         return total // (b - a + 1)
 
     def _set_feature(self, i: int, value: int) -> None:
@@ -723,12 +744,18 @@ class StepDetector:
         self._set_feature(9, self._win_mean(rz, c - w6, c, False) - z_mid)
         self._set_feature(10, self._win_mean(rx, c + stride // 100, c + stride // 20, True) - x_mid)
         self._set_feature(11, self._win_mean(rz, c + stride // 100, c + stride // 20, False) - z_mid)
-        self._set_feature(12, self._win_mean(rg, c, end_t, False))
-        self._set_feature(13, self._win_mean(rg, c, c + w8, False))
-        self._set_feature(14, self._win_mean(rg, c + w8, c + w16, False))
-        self._set_feature(15, self._win_mean(rg, end_t - w12, end_t, False))
-        self._set_feature(16, self._win_mean(rg, c - self._w100, c, False))
-        self._set_feature(17, self._win_mean(rg, c + stride // 100, c + stride // 20, False))
+        if self._has_gyro:
+            self._set_feature(12, self._win_mean(rg, c, end_t, False))
+            self._set_feature(13, self._win_mean(rg, c, c + w8, False))
+            self._set_feature(14, self._win_mean(rg, c + w8, c + w16, False))
+            self._set_feature(15, self._win_mean(rg, end_t - w12, end_t, False))
+            self._set_feature(16, self._win_mean(rg, c - self._w100, c, False))
+            self._set_feature(17, self._win_mean(rg, c + stride // 100, c + stride // 20, False))
+        else:
+            k = 12
+            while k < 18:
+                self._set_feature(k, 0)  # no pitch rate: what an all-zero ring would give
+                k += 1
         self._set_feature(18, self._open_move_peak)
         self._set_feature(19, self._open_impact)
         self._set_feature(20, (stance * self._cs_q8) >> 8)
