@@ -20,14 +20,15 @@ in the task): control commands are decoded into a few integers, and ``service()`
 
 import asyncio
 import struct
+import sys
 
 import bluetooth
 
 from anklet import packets
-from anklet.ble import adv, std, uuids
+from anklet.ble import std
 from anklet.ble.notifyq import NotifyQueue
 from anklet.ble.sync import SyncServer
-from anklet.compat import const, ticks_diff, ticks_ms
+from anklet.compat import IS_MICROPYTHON, const, ticks_diff, ticks_ms
 
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
@@ -47,38 +48,44 @@ _STEPS_FLUSH_MS = const(1000)  # a partly filled step batch goes out after this 
 _UNIX_AT_2000 = 946684800
 _RAW_ENABLE_BYTES = const(1)
 
-_SERVICES = (
-    (
-        bluetooth.UUID(uuids.ANKLET_SERVICE),
+
+def _services():
+    """The GATT table as ``gatts_register_services`` takes it, built only for the registration: once the stack has
+    it, the UUID objects and tuples are garbage (the handles are what the server keeps)."""
+    from anklet.ble import uuids
+
+    return (
         (
-            (bluetooth.UUID(uuids.LIVE_COUNTERS), _NOTIFY),
-            (bluetooth.UUID(uuids.STEP_EVENTS), _NOTIFY),
-            (bluetooth.UUID(uuids.SYNC_CONTROL), _WRITE),
-            (bluetooth.UUID(uuids.SYNC_DATA), _NOTIFY),
-            (bluetooth.UUID(uuids.SETTINGS), _READ | _WRITE),
-            (bluetooth.UUID(uuids.RAW_STREAM), _NOTIFY | _WRITE),
+            bluetooth.UUID(uuids.ANKLET_SERVICE),
+            (
+                (bluetooth.UUID(uuids.LIVE_COUNTERS), _NOTIFY),
+                (bluetooth.UUID(uuids.STEP_EVENTS), _NOTIFY),
+                (bluetooth.UUID(uuids.SYNC_CONTROL), _WRITE),
+                (bluetooth.UUID(uuids.SYNC_DATA), _NOTIFY),
+                (bluetooth.UUID(uuids.SETTINGS), _READ | _WRITE),
+                (bluetooth.UUID(uuids.RAW_STREAM), _NOTIFY | _WRITE),
+            ),
         ),
-    ),
-    (
-        bluetooth.UUID(uuids.RSC_SERVICE),
         (
-            (bluetooth.UUID(uuids.RSC_MEASUREMENT), _NOTIFY),
-            (bluetooth.UUID(uuids.RSC_FEATURE), _READ),
+            bluetooth.UUID(uuids.RSC_SERVICE),
+            (
+                (bluetooth.UUID(uuids.RSC_MEASUREMENT), _NOTIFY),
+                (bluetooth.UUID(uuids.RSC_FEATURE), _READ),
+            ),
         ),
-    ),
-    (bluetooth.UUID(uuids.BATTERY_SERVICE), ((bluetooth.UUID(uuids.BATTERY_LEVEL), _READ | _NOTIFY),)),
-    (
-        bluetooth.UUID(uuids.DEVICE_INFORMATION_SERVICE),
+        (bluetooth.UUID(uuids.BATTERY_SERVICE), ((bluetooth.UUID(uuids.BATTERY_LEVEL), _READ | _NOTIFY),)),
         (
-            (bluetooth.UUID(uuids.MANUFACTURER_NAME), _READ),
-            (bluetooth.UUID(uuids.MODEL_NUMBER), _READ),
-            (bluetooth.UUID(uuids.SERIAL_NUMBER), _READ),
-            (bluetooth.UUID(uuids.FIRMWARE_REVISION), _READ),
-            (bluetooth.UUID(uuids.HARDWARE_REVISION), _READ),
+            bluetooth.UUID(uuids.DEVICE_INFORMATION_SERVICE),
+            (
+                (bluetooth.UUID(uuids.MANUFACTURER_NAME), _READ),
+                (bluetooth.UUID(uuids.MODEL_NUMBER), _READ),
+                (bluetooth.UUID(uuids.SERIAL_NUMBER), _READ),
+                (bluetooth.UUID(uuids.FIRMWARE_REVISION), _READ),
+                (bluetooth.UUID(uuids.HARDWARE_REVISION), _READ),
+            ),
         ),
-    ),
-    (bluetooth.UUID(uuids.CURRENT_TIME_SERVICE), ((bluetooth.UUID(uuids.CURRENT_TIME), _READ | _WRITE),)),
-)
+        (bluetooth.UUID(uuids.CURRENT_TIME_SERVICE), ((bluetooth.UUID(uuids.CURRENT_TIME), _READ | _WRITE),)),
+    )
 
 
 async def _sleep_ms(ms):
@@ -126,7 +133,7 @@ class Peripheral:
             (self._h_battery,),
             dis,
             (self._h_time,),
-        ) = ble.gatts_register_services(_SERVICES)
+        ) = ble.gatts_register_services(_services())
         for handle, text in zip(dis, info):
             ble.gatts_write(handle, text.encode())
         ble.gatts_set_buffer(self._h_control, packets.CONTROL_SIZE)
@@ -138,8 +145,17 @@ class Peripheral:
         self._settings = bytearray(packets.SETTINGS_SIZE)
         packets.pack_settings_into(self._settings, settings[0], settings[1], settings[2], 1 if settings[3] else 0)
         ble.gatts_write(self._h_settings, self._settings)
+        from anklet.ble import adv
+
         self._adv_payload = adv.advertising_payload(name)
         self._resp_payload = adv.scan_response_payload(name)
+        del adv
+        if IS_MICROPYTHON:
+            # The payloads and the GATT table are built once: on the board the modules that build them leave the
+            # heap now (their bytecode and UUID strings; a later import would load them again). The laptop keeps its.
+            for module in ("anklet.ble.adv", "anklet.ble.uuids"):
+                if module in sys.modules:
+                    del sys.modules[module]
 
         self._queue = NotifyQueue(QUEUE_SLOTS, _MAX_PAYLOAD)
         self.sync = SyncServer(log, self._queue, self._h_sync, device_time)

@@ -351,6 +351,7 @@ function endBoot(event) {
   process.exit(0);
 }
 
+const stash = new Map();
 const host = {
   config: JSON.stringify(cfg.vm),
   emit: (json) => { emit(JSON.parse(json)); },
@@ -379,6 +380,9 @@ const host = {
   add_hw_ms: (ms) => { if (budget) budget.hwMs += ms; },
   // The firmware's asyncio.run, in budget mode: the loop is stepped from here (see `budgetTick`).
   js_loop: () => { jsLoop = true; },
+  // What the simulated hardware keeps where a chip keeps it in C, off the Python heap (`_simboard.stash`).
+  stash: (key, text) => { stash.set(key, text); },
+  stashed: (key) => (stash.has(key) ? stash.get(key) : null),
 };
 mp.registerJsModule("_simhost", host);
 

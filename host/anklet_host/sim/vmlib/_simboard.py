@@ -247,6 +247,16 @@ def hw_end(t0):
             _simhost.add_hw_ms(_simhost.cpu_ms() - t0)
 
 
+def stash(key, text):
+    """Keep ``text`` on the JavaScript side of the board, off the Python heap: what the simulation must remember and
+    a chip keeps in C (e.g. the GATT table the radio announces again) is not the firmware's memory."""
+    _simhost.stash(key, text)
+
+
+def stashed(key):
+    return _simhost.stashed(key)
+
+
 def emit(event):
     t0 = hw_begin()
     _simhost.emit(json.dumps(event))

@@ -25,6 +25,7 @@ cannot take a constructor of its own there): a 16-bit UUID from an int, a 128-bi
 little-endian as they go on the air.
 """
 
+import json
 import sys
 
 import _simboard
@@ -106,7 +107,7 @@ class _Radio:
         self.name = "MPY ESP32"
         self.mtu = ATT_DEFAULT_MTU  # the largest MTU accepted in an exchange (config(mtu=...))
         self.values = {}  # value handle -> _Value
-        self.services = ()  # the firmware's definitions (kept to announce them again)
+        self.services = False  # registered (their description is stashed in JavaScript, to announce them again)
         self.conns = {}  # conn handle -> negotiated ATT MTU
         self.in_stack = {}  # conn handle -> notifications the stack holds for it
         self.adv = None  # the last gap_advertise call, re-sent to a host that (re)joins
@@ -206,7 +207,7 @@ def _announce():
         return
     _send("active", on=True, mac=_hex(_mac()), name=r.name, mtu=r.mtu, replay=True)
     if r.services:
-        services, handles = _describe(r.services)
+        services, handles = json.loads(_simboard.stashed("ble_services"))
         _send("services", services=services, handles=handles, replay=True)
         for handle, value in r.values.items():
             _send("buffer", handle=handle, size=value.max_bytes, append=value.append, replay=True)
@@ -273,7 +274,7 @@ class BLE:
                 r.conns.clear()
                 r.in_stack.clear()
                 r.values.clear()
-                r.services = ()
+                r.services = False
                 r.adv = None
                 _send("active", on=False)
         return r.active
@@ -343,9 +344,10 @@ class BLE:
         r = _radio
         r.values = {}
         services, handles = _describe(services_definition, r.values)
-        # Kept as the firmware passed it (its own object: no bytes here), described again for a replay: what the chip
-        # keeps of a registration on the Python heap is its values' buffers, not a copy of the definitions.
-        r.services = services_definition
+        # What a replay sends again is kept by the board's JavaScript, off this heap: the chip keeps of a registration
+        # on the Python heap only its values' buffers (the firmware may drop its definitions once registered).
+        _simboard.stash("ble_services", json.dumps([services, handles]))
+        r.services = True
         _send("services", services=services, handles=handles)
         return tuple(tuple(h) for h in handles)
 
