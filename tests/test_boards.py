@@ -209,7 +209,7 @@ def test_board_format_round_trips(data: dict[str, Any]) -> None:
 def _firmware_view(board: Any) -> list[Any]:
     """What the firmware reads of a board: every compact field, then the axes for each leg, as JSON values."""
     values = [getattr(board, name) for name in compact_format.FIELDS]
-    return json.loads(json.dumps([*values, board.axes_for(False), board.axes_for(True)]))  # type: ignore[no-any-return]
+    return json.loads(json.dumps(values))  # type: ignore[no-any-return]
 
 
 _PRINT_VIEW = (
@@ -217,7 +217,7 @@ _PRINT_VIEW = (
     "from anklet.board import FIELDS, load\n"
     "def view(path):\n"
     "    b = load(path)\n"
-    "    print(json.dumps([getattr(b, n) for n in FIELDS] + [b.axes_for(False), b.axes_for(True)]))\n"
+    "    print(json.dumps([getattr(b, n) for n in FIELDS]))\n"
 )
 
 
@@ -242,8 +242,8 @@ def test_compact_form_round_trips_through_the_firmware_loader(data: dict[str, An
         on_board = compact_format.load(str(path))
     for name in compact_format.FIELDS:
         assert getattr(on_board, name) == getattr(b, name), name
-    assert on_board.axes_for(left=True) == b.axes_for(left=True)
-    assert on_board.axes_for(left=False) == b.axes_for(left=False) == b.axes
+    assert on_board.axes_left == b.axes_for(left=True)
+    assert on_board.axes == b.axes_for(left=False)
 
 
 @pytest.mark.micropython

@@ -4,6 +4,7 @@ short press starts a session, a long press resets the day) and idle deep sleep w
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import itertools
 import json
@@ -134,6 +135,36 @@ def test_the_boot_line_reports_the_free_python_and_system_heap(tmp_path: Path) -
     # fixed 128 MiB): the figure lies between that and that plus the whole heap, which is partly in use.
     heap_total, max_new_split = int(gc_info.group(1)), int(gc_info.group(2))
     assert max_new_split < py_free < max_new_split + heap_total
+
+
+# Used once at start-up; the board drops them (`anklet.compat.forget`) so the heap holds only what runs.
+START_UP_MODULES = (
+    "anklet.app.boot",
+    "anklet.board",
+    "anklet.drivers",
+    "anklet.ble.adv",
+    "anklet.ble.uuids",
+    "anklet.mlp_weights.ankle_gyro",
+)
+
+
+def test_the_start_up_modules_leave_the_board_once_it_runs(tmp_path: Path) -> None:
+    with huzzah(tmp_path / "flash", speed=4) as (sim, _bridge, _events):
+        sim.wait_for_output(b"anklet 0.1.0 board=", 30)
+        mark = sim.transcript_length()
+        sim.write_console(b"\x03")
+        sim.wait_for_output(b">>> ", 10, mark)
+        mark = sim.transcript_length()
+        sim.write_console(b"import sys; print('modules', sorted(k for k in sys.modules if k.startswith('anklet')))\r")
+        sim.wait_for_output(b"modules [", 10, mark)
+        sim.wait_for_output(b">>> ", 10, mark)
+        said = sim.transcript()[mark:].decode()
+    listed = re.search(r"^modules (\[.*\])", said, re.MULTILINE)
+    assert listed is not None, said
+    loaded = set(ast.literal_eval(listed.group(1)))
+    assert loaded.isdisjoint(START_UP_MODULES), loaded & set(START_UP_MODULES)
+    # What runs stays: the app, the detector and the chip's own driver (the HUZZAH32 board has an LSM6DSOX).
+    assert {"anklet.app.main", "anklet.detector", "anklet.drivers.lsm6ds", "anklet.ble.peripheral"} <= loaded
 
 
 def test_the_led_shows_idle_then_walking_backward_and_ble_reports_the_battery(tmp_path: Path) -> None:

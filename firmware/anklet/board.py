@@ -10,7 +10,10 @@ The board only reads it (nothing to check: the laptop did that), so it carries n
 
     from anklet.board import load
     board = load("/board.json")
-    board.sda_pin, board.chip, board.axes_for(left=True)
+    board.sda_pin, board.chip, board.axes_left
+
+The board object holds values only (no function of this module), so the app can drop the loader once it has read
+the file (`anklet.compat.forget`).
 
 Every failure is a one-line `ValueError` that says what to do (the app prints it after ``cannot load /board.json:``).
 """
@@ -54,9 +57,9 @@ FIELDS = (
 
 
 def load(path="/board.json"):
-    """The compact board file at ``path`` as a board object whose attributes are the `FIELDS` (``board.sda_pin``, ...)
-    and ``board.axes_for(left)``, the detector's ``axes`` for the left (``left=True``) or right leg; a one-line
-    ValueError if the file is missing or not that form."""
+    """The compact board file at ``path`` as a board object whose attributes are the `FIELDS` (``board.sda_pin``, ...;
+    ``axes`` and ``axes_left`` are the detector's axes on the right and the left leg); a one-line ValueError if the
+    file is missing or not that form."""
     redo = ": deploy again with `anklet deploy --board <name>`"
     try:
         with open(path) as f:
@@ -79,7 +82,4 @@ def load(path="/board.json"):
     for i in range(len(FIELDS)):
         value = row[2 + i]
         attrs[FIELDS[i]] = tuple(value) if isinstance(value, list) else value
-    axes_right = attrs["axes"]
-    axes_left = attrs["axes_left"]
-    attrs["axes_for"] = lambda left: axes_left if left else axes_right
     return type("Board", (), attrs)

@@ -30,4 +30,21 @@ else:
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
 
-__all__ = ["IS_MICROPYTHON", "const", "ticks_diff", "ticks_ms"]
+
+def forget(name):
+    """Let module ``name`` leave the board's heap: a module used only at start-up (or whose constants are copied out)
+    is dropped from ``sys.modules`` and from its package, so its code and constants are collected once nothing else
+    holds them. Its qstrs stay (MicroPython never frees those); importing it again would load it again. CPython keeps
+    its modules (the laptop shares them)."""
+    if not IS_MICROPYTHON:
+        return
+    if name in sys.modules:
+        del sys.modules[name]
+    dot = name.rfind(".")
+    if dot > 0:
+        package = sys.modules.get(name[:dot])
+        if package is not None and name[dot + 1 :] in package.__dict__:
+            del package.__dict__[name[dot + 1 :]]
+
+
+__all__ = ["IS_MICROPYTHON", "const", "forget", "ticks_diff", "ticks_ms"]

@@ -21,9 +21,7 @@ Usage::
     scores(model, features, hidden, out)           # out[0] direction, out[1..3] heel, toe, flat
 """
 
-import sys
-
-from anklet.compat import IS_MICROPYTHON, const
+from anklet.compat import const, forget
 
 MODELS = ("ankle_acc", "ankle_gyro", "shoe_acc", "shoe_gyro")
 _Z_Q = const(6)
@@ -43,13 +41,9 @@ def load(name):
         raise ValueError("no stride model %r (one of: %s)" % (name, ", ".join(MODELS)))
     full_name = "anklet.mlp_weights." + name
     model = __import__(full_name, None, None, ("MODEL",)).MODEL
-    if IS_MICROPYTHON:
-        # The module keeps its constants (the weights as tuples of ints, 4 bytes each) as long as it lives: once the
-        # arrays are made, it goes (the model holds what the board needs: -2.8 KB for ankle_acc, -7 KB for shoe_acc).
-        del sys.modules[full_name]
-        package = sys.modules.get("anklet.mlp_weights")
-        if package is not None and name in package.__dict__:
-            del package.__dict__[name]
+    # The module keeps its constants (the weights again, as tuples of ints, 4 bytes each) as long as it lives: once
+    # the arrays are made it goes (the model holds what the board needs: -2.8 KB for ankle_acc, -7 KB for shoe_acc).
+    forget(full_name)
     return model
 
 

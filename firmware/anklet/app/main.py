@@ -1,4 +1,5 @@
-"""The anklet application: boot, then one asyncio task per concern, joined with ``gather``.
+"""The anklet application: boot (`anklet.app.boot` prepares, `start` finishes), then one asyncio task per concern,
+joined with ``gather``.
 
 - sampler: waits for the sensor's FIFO watermark interrupt (or polls where the board does not route it), drains the
   FIFO in one burst through the detector (no allocation per batch) and hands contacts to the day's activity, the log
@@ -18,21 +19,18 @@ import asyncio
 import gc
 
 import machine
-from machine import ADC, I2C, WDT, Pin
+from machine import ADC, WDT, Pin
 
 from anklet import VERSION, packets
-from anklet import board as boardfile
 from anklet.activity import Activity
 from anklet.app.battery import cell_mv, percent_from_mv
 from anklet.app.button import GESTURE_LONG, GESTURE_SHORT, ButtonGestures
-from anklet.app.led import MODE_BACKWARD, MODE_ERROR, MODE_IDLE, MODE_LOW_BATTERY, MODE_WALKING, StatusLed
+from anklet.app.led import MODE_BACKWARD, MODE_IDLE, MODE_LOW_BATTERY, MODE_WALKING
 from anklet.app.persist import PersistedState
 from anklet.app.sampler import Sampler
-from anklet.app.settings import Settings
-from anklet.compat import ticks_diff, ticks_ms
-from anklet.detector import DIR_BACKWARD, PLACEMENT_ANKLE, PLACEMENT_SHOE, StepDetector
+from anklet.compat import forget, ticks_diff, ticks_ms
+from anklet.detector import DIR_BACKWARD
 from anklet.devclock import DeviceClock, next_boot_id
-from anklet.drivers import GYRO_CHIPS, SensorError, open_sensor
 from anklet.flashlog import FlashLog
 
 WATCHDOG_MS = 10000
@@ -42,33 +40,6 @@ MOTION_WAKE_MG = 120
 # 160 MHz, set at boot whatever the build's default: the FIFO headroom `make budget` reports is for this clock, and
 # 240 MHz would cost current for room the default rate does not need (README, Benchmarks).
 CPU_HZ = 160000000
-
-
-def open_board_sensor(board, settings):
-    """The board's sensor, configured from the settings, and a detector matched to it; raises SensorError."""
-    i2c = I2C(board.i2c_bus, scl=Pin(board.scl_pin), sda=Pin(board.sda_pin), freq=board.i2c_freq_hz)
-    sensor = open_sensor(
-        i2c,
-        board.chip,
-        board.address,
-        rate_hz=settings["rate_hz"],
-        range_g=settings["range_g"],
-        gyro_dps=2000 if board.chip in GYRO_CHIPS else 0,
-        int_pin=board.sensor_int,
-        int_active_high=board.int_active_high,
-    )
-    if settings["placement"]:
-        placement = PLACEMENT_SHOE if settings["placement"] == "shoe" else PLACEMENT_ANKLE
-    else:
-        placement = board.detector_placement
-    detector = StepDetector(
-        rate_hz=sensor.rate_hz,
-        accel_lsb_per_g=sensor.accel_lsb_per_g,
-        gyro_lsb_per_dps=sensor.gyro_lsb_per_dps,
-        placement=placement,
-        axes=board.axes_for(settings["left_leg"]),
-    )
-    return sensor, detector
 
 
 class App:
@@ -304,7 +275,8 @@ class App:
             on_clock=self._on_clock,
             device_time=self.clock.device_time,
         )
-        self.sampler.stream_raw(self.ble, self.board.axes_for(s["left_leg"]), self.sensor.accel_lsb_per_g)
+        axes = self.board.axes_left if s["left_leg"] else self.board.axes
+        self.sampler.stream_raw(self.ble, axes, self.sensor.accel_lsb_per_g)
 
     def _on_settings(self, rate_hz, placement, goal_min, auto_start):
         """Settings written over BLE: the valid ones apply, the others stay; returns what is now in effect."""
@@ -356,30 +328,21 @@ def run(board_path="/board.json", settings_path="/settings.json"):
     """Boot the anklet (``firmware/main.py`` calls this). Returns only on a fatal set-up error, after saying why."""
     if machine.freq() != CPU_HZ:
         machine.freq(CPU_HZ)
-    asyncio.run(boot(board_path, settings_path))
+    asyncio.run(start(board_path, settings_path))
 
 
-async def boot(board_path, settings_path):
-    """Boot in stages, each ended by a yield to the scheduler: the virtual anklet's budget mode collects garbage and
-    measures the heap between them (its WebAssembly port collects only between steps); on a board it costs nothing."""
-    try:
-        board = boardfile.load(board_path)
-    except (OSError, ValueError) as exc:
-        print("anklet: cannot load %s: %s" % (board_path, exc))
+async def start(board_path, settings_path):
+    """Boot in stages: the start-up module's work first (`anklet.app.boot.prepare`: board file, settings, sensor,
+    detector), then, with that module gone from the heap, the app, its Bluetooth services and the sensor's stream."""
+    from anklet.app.boot import prepare
+
+    parts = await prepare(board_path, settings_path)
+    del prepare
+    forget("anklet.app.boot")
+    if parts is None:
         return
-    settings = Settings(settings_path)
-    for name in settings.load():
-        print("anklet: ignoring bad setting %s in %s" % (name, settings_path))
-    led = StatusLed(board)
-    await asyncio.sleep_ms(0)
-    try:
-        sensor, detector = open_board_sensor(board, settings)
-    except SensorError as exc:
-        print("anklet: %s" % exc)
-        led.mode = MODE_ERROR
-        await led.run()
-        return
-    await asyncio.sleep_ms(0)
+    board, settings, led, sensor, detector = parts
+    del parts
     app = App(board, settings, sensor, detector)
     await asyncio.sleep_ms(0)
     app.restore()

@@ -20,7 +20,6 @@ in the task): control commands are decoded into a few integers, and ``service()`
 
 import asyncio
 import struct
-import sys
 
 import bluetooth
 
@@ -28,7 +27,7 @@ from anklet import packets
 from anklet.ble import std
 from anklet.ble.notifyq import NotifyQueue
 from anklet.ble.sync import SyncServer
-from anklet.compat import IS_MICROPYTHON, const, ticks_diff, ticks_ms
+from anklet.compat import const, forget, ticks_diff, ticks_ms
 
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
@@ -150,12 +149,9 @@ class Peripheral:
         self._adv_payload = adv.advertising_payload(name)
         self._resp_payload = adv.scan_response_payload(name)
         del adv
-        if IS_MICROPYTHON:
-            # The payloads and the GATT table are built once: on the board the modules that build them leave the
-            # heap now (their bytecode and UUID strings; a later import would load them again). The laptop keeps its.
-            for module in ("anklet.ble.adv", "anklet.ble.uuids"):
-                if module in sys.modules:
-                    del sys.modules[module]
+        # The payloads and the GATT table are built once: the modules that build them leave the board's heap now.
+        forget("anklet.ble.adv")
+        forget("anklet.ble.uuids")
 
         self._queue = NotifyQueue(QUEUE_SLOTS, _MAX_PAYLOAD)
         self.sync = SyncServer(log, self._queue, self._h_sync, device_time)

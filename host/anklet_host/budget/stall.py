@@ -64,7 +64,7 @@ scores: Callable[[Any, array[int], array[int], array[int]], None] = detect_mlp.s
 # The CPU clock the firmware sets at boot (anklet.app.main.CPU_HZ), in MHz: the budget converts at this one.
 CPU_MHZ: Final = 160
 RANGE_G: Final = 16  # the firmware's default (anklet.app.settings.DEFAULTS)
-GYRO_DPS: Final = 2000  # what the app asks of a chip with a gyroscope (anklet.app.main.open_board_sensor)
+GYRO_DPS: Final = 2000  # what the app asks of a chip with a gyroscope (anklet.app.boot.open_board_sensor)
 WALK: Final = "stand:1s,forward:6s,backward:6s@0.4m/s,stand:1s"
 LOCKSTEP: Final = 8  # samplers timed side by side: a burst with a stride's end then lasts >= ~10 ms in all
 VM_RUNS: Final = 2
