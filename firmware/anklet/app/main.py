@@ -264,13 +264,13 @@ class App:
         # The serial number must stay the same across resets: the laptop keys its records by it.
         serial = "".join("%02x" % b for b in machine.unique_id())
         info = ("anklet project", self.board.name, serial, VERSION, self.board.mcu)
-        placement = packets.LEG_RIGHT if not s["left_leg"] else packets.LEG_LEFT
+        leg = packets.LEG_RIGHT if not s["left_leg"] else packets.LEG_LEFT
         self.ble = Peripheral(
             bluetooth.BLE(),
             "anklet",
             info,
             self.log,
-            (self.sensor.rate_hz, placement, s["goal_min"], s["auto_start"]),
+            (self.sensor.rate_hz, leg, s["goal_min"], s["auto_start"]),
             on_settings=self._on_settings,
             on_clock=self._on_clock,
             device_time=self.clock.device_time,
@@ -278,10 +278,10 @@ class App:
         axes = self.board.axes_left if s["left_leg"] else self.board.axes
         self.sampler.stream_raw(self.ble, axes, self.sensor.accel_lsb_per_g)
 
-    def _on_settings(self, rate_hz, placement, goal_min, auto_start):
+    def _on_settings(self, rate_hz, leg, goal_min, auto_start):
         """Settings written over BLE: the valid ones apply, the others stay; returns what is now in effect."""
         s = self.settings
-        left_leg = placement == packets.LEG_LEFT
+        left_leg = leg == packets.LEG_LEFT
         changes = {}
         for name, value in (
             ("rate_hz", rate_hz),
@@ -301,9 +301,9 @@ class App:
             self._copy_to_state()
             self.state.maybe_save(ticks_ms(), force=True)
             machine.reset()
-        placement = packets.LEG_LEFT if s["left_leg"] else packets.LEG_RIGHT
+        leg = packets.LEG_LEFT if s["left_leg"] else packets.LEG_RIGHT
         # The rate the sensor runs at (the chip's nearest to the setting, e.g. 104 Hz for 100), as at connection.
-        return (self.sensor.rate_hz, placement, s["goal_min"], s["auto_start"])
+        return (self.sensor.rate_hz, leg, s["goal_min"], s["auto_start"])
 
     def _on_clock(self, unix_s):
         self.clock.set_wall(unix_s)

@@ -98,8 +98,8 @@ class Peripheral:
     """The anklet's BLE face. ``ble`` is ``bluetooth.BLE()`` (or the host's simulation of it).
 
     ``info``: (manufacturer, model, serial, firmware, hardware) strings for Device Information. ``log``: the flash
-    record log (``anklet.flashlog``) that sync reads and acknowledges. ``settings``: (rate_hz, placement, goal_min,
-    auto_start). ``on_settings(rate_hz, placement, goal_min, auto_start)`` and ``on_clock(unix_s)`` are called from
+    record log (``anklet.flashlog``) that sync reads and acknowledges. ``settings``: (rate_hz, leg, goal_min,
+    auto_start). ``on_settings(rate_hz, leg, goal_min, auto_start)`` and ``on_clock(unix_s)`` are called from
     ``service()`` when the host changes them; ``on_settings`` returns the settings now in effect (a tuple in the same
     order: values the device cannot take stay as they were), which the host reads back; ``device_time()`` returns
     (boot_id, uptime_s, wall_s or 0) for sync.
@@ -249,13 +249,13 @@ class Peripheral:
     def _apply_settings(self):
         value = self._ble.gatts_read(self._h_settings)
         try:
-            rate_hz, placement, goal_min, auto_start = packets.unpack_settings(value)
+            rate_hz, leg, goal_min, auto_start = packets.unpack_settings(value)
         except packets.PacketError:
             self._ble.gatts_write(self._h_settings, self._settings)  # refuse: keep the last good settings
             return
         if self._on_settings is not None:
-            rate_hz, placement, goal_min, auto_start = self._on_settings(rate_hz, placement, goal_min, auto_start)
-        packets.pack_settings_into(self._settings, rate_hz, placement, goal_min, 1 if auto_start else 0)
+            rate_hz, leg, goal_min, auto_start = self._on_settings(rate_hz, leg, goal_min, auto_start)
+        packets.pack_settings_into(self._settings, rate_hz, leg, goal_min, 1 if auto_start else 0)
         self._ble.gatts_write(self._h_settings, self._settings)
 
     def _apply_time(self):
