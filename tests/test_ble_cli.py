@@ -168,6 +168,9 @@ def test_settings_refuses_values_the_firmware_would_not_take(
     served: ServedAnklet, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["settings", "--goal-min", "700", "--via", served.via]) == 2
-    assert capsys.readouterr().err == "anklet: --goal-min must be 1 to 600 minutes, not 700\n"
+    assert capsys.readouterr().err == (
+        "anklet: argument --goal-min: must be a whole number of minutes from 1 to 600, not '700';"
+        " see `anklet settings --help`\n"
+    )
     assert main(["settings", "--rate-hz", "60", "--via", served.via]) == 2
     assert capsys.readouterr().err == "anklet: --rate-hz must be one of 25, 50, 100, 200, 400, not 60\n"
