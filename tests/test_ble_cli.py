@@ -93,7 +93,9 @@ def test_sync_with_a_bad_db_path_is_an_input_error(
     served: ServedAnklet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["sync", "--via", served.via, "--db", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.strip() == f"anklet: --db {tmp_path}: is a folder, not a database file"
+    assert capsys.readouterr().err.strip() == (
+        f"anklet: {tmp_path} is a folder, not a store: give a file name such as {tmp_path / 'anklet.sqlite3'}"
+    )
 
 
 class _Terminal(io.StringIO):
