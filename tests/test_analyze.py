@@ -29,8 +29,9 @@ def test_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     status, out, _ = run_cli(capsys, "analyze", str(path), "--placement", "ankle", "--json")
     assert status == 0
     result = json.loads(out)
-    assert set(result) == {"rate_hz", "steps", "counts"}
-    assert result["rate_hz"] == pytest.approx(100.0)
+    assert set(result) == {"rate_hz", "resampled_from_hz", "placement", "steps", "counts"}
+    assert result["rate_hz"] == 100.0  # rounded: t_s in float seconds gives 100.00000000009095
+    assert (result["placement"], result["resampled_from_hz"]) == ("ankle", None)
     assert set(result["counts"]) == {"contacts", "backward", "toe_first"}
     steps = result["steps"]
     assert result["counts"]["contacts"] == len(steps) == 19  # every landing, the last one (cut by the end) too
@@ -50,6 +51,16 @@ def test_readable_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "contacts of this foot: 19 (0 backward" in out
     assert "steps of both feet (estimated): 38" in out
     assert "cadence: 109 steps/min" in out
+
+
+def test_the_summary_lists_contacts_only_when_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_walk(tmp_path / "walk.csv", 100, 20)
+    _, short, _ = run_cli(capsys, "analyze", str(path))
+    _, full, _ = run_cli(capsys, "analyze", str(path), "--contacts")
+    assert short.splitlines()[-1] == "cadence: 109 steps/min"  # the summary stays on screen
+    contacts = full.splitlines()[len(short.splitlines()) :]
+    assert len(contacts) == 19
+    assert contacts[0].split()[1:3] == ["s", "forward"]
 
 
 def test_rate_option_overrides_the_time_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -86,7 +97,7 @@ def test_traces_above_400_hz_are_resampled(tmp_path: Path, capsys: pytest.Captur
     status, out, _ = run_cli(capsys, "analyze", str(tmp_path / "fast.csv"), "--json")
     assert status == 0
     result = json.loads(out)
-    assert result["rate_hz"] == pytest.approx(200.0)
+    assert (result["rate_hz"], result["resampled_from_hz"]) == (200.0, 1000.0)
     times = [s["t_s"] for s in result["steps"]]
     assert len(times) == 11
     assert np.allclose(times, [1.1 * k for k in range(1, 12)], atol=0.03)

@@ -93,7 +93,9 @@ def test_sync_with_a_bad_db_path_is_an_input_error(
     served: ServedAnklet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["sync", "--via", served.via, "--db", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.strip() == f"anklet: --db {tmp_path}: is a folder, not a database file"
+    assert capsys.readouterr().err.strip() == (
+        f"anklet: {tmp_path} is a folder, not a store: give a file name such as {tmp_path / 'anklet.sqlite3'}"
+    )
 
 
 class _Terminal(io.StringIO):
@@ -168,6 +170,9 @@ def test_settings_refuses_values_the_firmware_would_not_take(
     served: ServedAnklet, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["settings", "--goal-min", "700", "--via", served.via]) == 2
-    assert capsys.readouterr().err == "anklet: --goal-min must be 1 to 600 minutes, not 700\n"
+    assert capsys.readouterr().err == (
+        "anklet: argument --goal-min: must be a whole number of minutes from 1 to 600, not '700';"
+        " see `anklet settings --help`\n"
+    )
     assert main(["settings", "--rate-hz", "60", "--via", served.via]) == 2
     assert capsys.readouterr().err == "anklet: --rate-hz must be one of 25, 50, 100, 200, 400, not 60\n"

@@ -76,7 +76,7 @@ def test_export_command_writes_stdout_or_a_file(
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [(["-o", "."], "is a folder"), (["-o", "/nonexistent-dir/x.csv"], "cannot write /nonexistent-dir/x.csv")],
+    [(["-o", "."], "is a folder"), (["-o", "/nonexistent-dir/x.csv"], "/nonexistent-dir: no such folder")],
 )
 def test_export_command_bad_output_is_one_line(
     store: Store, capsys: pytest.CaptureFixture[str], extra: list[str], message: str

@@ -128,8 +128,8 @@ def test_report_command_prints_the_table_and_writes_the_chart(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--goal-min", "ten"], "--goal-min must be a number of minutes, not 'ten'"),
-        (["--goal-min", "0"], "--goal-min must be more than 0"),
+        (["--goal-min", "ten"], "argument --goal-min: must be a whole number of minutes from 1 to 600, not 'ten'"),
+        (["--goal-min", "0"], "argument --goal-min: must be a whole number of minutes from 1 to 600, not '0'"),
         (["--chart", "."], "is a folder"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -199,3 +200,33 @@ def test_stored_records_read_back_exactly(
                 r["backward_toe"],
             )
         assert back == {first + i: record for i, record in enumerate(records)}
+
+
+def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other-app.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as other:
+        other.execute("CREATE TABLE notes (text TEXT)")
+        other.commit()
+    before = path.read_bytes()
+    for create in (True, False):
+        with pytest.raises(InputError, match=r"is not an anklet store \(its tables: notes\)"):
+            Store(path, create=create)
+    assert path.read_bytes() == before
+
+
+def test_a_store_another_program_holds_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    Store(path).close()
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")  # a writer's lock: reading still works, writing waits
+        Store(path, create=False).close()
+        with pytest.raises(AnkletError, match="is locked by another program") as refused:
+            Store(path)
+        assert not isinstance(refused.value, InputError)  # exit status 1: nothing wrong with the command
+        other.execute("ROLLBACK")
+
+
+def test_a_new_store_needs_its_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no folder .*missing for the store"):
+        Store(tmp_path / "missing" / "a.db")
+    assert not (tmp_path / "missing").exists()

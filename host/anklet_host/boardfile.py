@@ -206,11 +206,12 @@ class _Checker:
         self.used[pin] = field
 
     def fail(self, field: str, message: str) -> NoReturn:
-        raise BoardError(f"{self.source}: {field}: {message}")
+        where = f"{field}: " if field else ""  # the file as a whole has no field name
+        raise BoardError(f"{self.source}: {where}{message}")
 
     def section(self, data: Any, field: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
         if not isinstance(data, dict):
-            self.fail(field, "must be an object")
+            self.fail(field, "must be a JSON object {...}")
         for key in data:
             if key not in keys:
                 self.fail(f"{field}.{key}" if field else key, f"unknown field (expected one of: {', '.join(keys)})")
@@ -387,8 +388,12 @@ def load(path: str | Path) -> Board:
     """Read and check a board file; `BoardError` (one line) if it is missing or wrong."""
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise BoardError(f"{path}: cannot read the board file") from None
+    except OSError as exc:
+        raise BoardError(f"{path}: cannot read the board file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise BoardError(
+            f"{path}: not a board file (not UTF-8 text): a board file is JSON like boards/*.json"
+        ) from None
     return loads(text, str(path))
 
 

@@ -176,7 +176,7 @@ def run_demo(
         if anklet_main(["sync", "--via", bridge.via, "--db", str(db)]) != 0:
             raise AnkletError("anklet sync failed")
     stored = store_counts(db)
-    anklet_main(["report", "--db", str(db), "--chart", str(chart)])
+    anklet_main(["report", "--db", str(db), "--chart", str(chart), "--force"])  # the last demo's chart goes
     detection = detect(trace, spec.placement)
     analyzed = Counts(detection.contacts, detection.backward, detection.toe_first)
     reference = reference_counts(trace)

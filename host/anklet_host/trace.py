@@ -108,8 +108,11 @@ def read_trace(path: Path | str) -> Trace:
     """Read a trace CSV; any defect raises InputError naming the file and line."""
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8") as stream:
+        # utf-8-sig: spreadsheets start a UTF-8 CSV with a byte-order mark, which would stick to the first column.
+        with path.open(newline="", encoding="utf-8-sig") as stream:
             return parse_trace(stream, str(path))
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a trace CSV (`anklet eval` reads a folder of them)") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -122,6 +125,10 @@ def _parse_header(header: list[str] | None, name: str) -> tuple[list[str], int]:
         raise InputError(f"{name}:1: empty file: expected a header starting {TIME_COLUMN},{','.join(ACCEL_COLUMNS)}")
     header = [cell.strip() for cell in header]
     required = (TIME_COLUMN, *ACCEL_COLUMNS)
+    if len(header) == 1:
+        for separator, what in ((";", "semicolons"), ("\t", "tabs")):
+            if separator in header[0]:
+                raise InputError(f"{name}:1: columns separated by {what}: save the trace as comma-separated CSV")
     if tuple(header[:4]) != required:
         missing = [c for c in required if c not in header]
         what = f"missing column(s) {', '.join(missing)}" if missing else "columns out of order"

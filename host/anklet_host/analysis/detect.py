@@ -37,17 +37,22 @@ class DetectedStep:
 
 @dataclass(frozen=True)
 class Detection:
-    rate_hz: float
+    rate_hz: float  # the rate the detector ran at
     steps: list[DetectedStep]
     contacts: int
     backward: int
     toe_first: int
     steps_both_feet: int
     cadence_spm: int
+    placement: str = "ankle"
+    resampled_from_hz: float | None = None  # the trace's own rate, when it was resampled to ``rate_hz``
 
     def as_json(self) -> dict[str, object]:
         return {
-            "rate_hz": self.rate_hz,
+            # Rounded: a rate found from t_s reads 100.00000000009095 for 100 Hz (the float seconds' error).
+            "rate_hz": round(self.rate_hz, 3),
+            "resampled_from_hz": None if self.resampled_from_hz is None else round(self.resampled_from_hz, 3),
+            "placement": self.placement,
             "steps": [{"t_s": s.t_s, "direction": s.direction, "strike": s.strike} for s in self.steps],
             "counts": {"contacts": self.contacts, "backward": self.backward, "toe_first": self.toe_first},
         }
@@ -95,17 +100,26 @@ def feed_trace(det: StepDetector, trace: Trace) -> list[tuple[int, int, int]]:
     return events
 
 
+def retimed(trace: Trace, rate_hz: float) -> Trace:
+    """The trace's samples taken at ``rate_hz`` from its first ``t_s`` (a rate given overrides the time column)."""
+    t_s = trace.t_s[0] + np.arange(len(trace), dtype=np.float64) / rate_hz
+    return Trace(t_s, trace.accel_ms2, trace.gyro_rads, trace.labels)
+
+
 def detect(trace: Trace, placement: str = "ankle", *, use_gyro: bool = True, rate_hz: float | None = None) -> Detection:
-    """Run the firmware detector over a trace. ``rate_hz`` overrides the rate found from ``t_s``; traces above
-    400 Hz are resampled (anti-aliased) first."""
+    """Run the firmware detector over a trace. ``rate_hz`` is the rate the samples were taken at, overriding
+    ``t_s`` (contact times follow it); traces above 400 Hz (found or given) are resampled (anti-aliased) first."""
     if placement not in PLACEMENTS:
         raise InputError(f"placement must be one of {', '.join(PLACEMENTS)}, not {placement!r}")
     if not use_gyro:
         trace = trace.without_gyro()
+    if rate_hz is not None:
+        trace = retimed(trace, rate_hz)
     rate = rate_hz if rate_hz is not None else trace.rate_hz()
+    resampled_from_hz = None
     if rate > MAX_DETECTOR_RATE_HZ:
         trace = resample_trace(trace)
-        rate = trace.rate_hz()
+        resampled_from_hz, rate = rate, trace.rate_hz()
     if rate < MIN_DETECTOR_RATE_HZ:
         raise InputError(f"sample rate {rate:g} Hz is below the detector's lowest rate, 25 Hz")
     has_gyro = trace.gyro_rads is not None
@@ -134,4 +148,6 @@ def detect(trace: Trace, placement: str = "ankle", *, use_gyro: bool = True, rat
         toe_first=det.toe_first,
         steps_both_feet=det.steps_both_feet,
         cadence_spm=det.cadence_spm,
+        placement=placement,
+        resampled_from_hz=resampled_from_hz,
     )

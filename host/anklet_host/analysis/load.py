@@ -19,7 +19,7 @@ from anklet_host.trace import ACCEL_COLUMNS, GYRO_COLUMNS, TIME_COLUMN, Trace, r
 def _numeric_columns(path: Path) -> int | None:
     """4 or 7 when the header is plainly valid, else None (read_trace then says what is wrong)."""
     try:
-        with path.open(newline="", encoding="utf-8") as stream:
+        with path.open(newline="", encoding="utf-8-sig") as stream:  # a spreadsheet's byte-order mark, as read_trace
             header = [cell.strip() for cell in next(csv.reader(stream), [])]
     except (OSError, UnicodeDecodeError):
         return None

@@ -16,7 +16,7 @@ import socket
 import time
 from typing import Any
 
-from bumble import hci
+from bumble import hci, ll
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.hci import Address
@@ -29,11 +29,43 @@ from anklet_host.ble.backend import CENTRAL_ADDRESS, DEFAULT_CENTRAL_MTU, Bumble
 _counter = itertools.count(1)
 
 
+class _Link(LocalLink):
+    """bumble's ``LocalLink`` with one rule of a real radio it lacks: an advertiser takes one connection request per
+    advertisement. Two centrals that see the same advertisement both ask; bumble completes both on their side while
+    the anklet takes only the first, and the second one's requests then go unanswered (a GATT timeout). Here the
+    second one's request waits, as on air, until the advertiser advertises again."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # bumble leaves it unannotated
+        self._asked: set[hci.Address] = set()  # advertisers with a connection request since their last advertisement
+
+    def ask_to_connect(self, advertiser: hci.Address) -> bool:
+        """Whether a central may send its connection request to ``advertiser`` now."""
+        if advertiser in self._asked:
+            return False
+        self._asked.add(advertiser)
+        return True
+
+    def send_advertising_pdu(self, sender_controller: Controller, packet: ll.AdvertisingPdu) -> None:
+        if isinstance(packet, ll.AdvInd | ll.AdvExtInd):
+            self._asked.discard(packet.advertiser_address)
+        super().send_advertising_pdu(sender_controller, packet)
+
+
+class _CentralController(Controller):
+    """A central's controller on a `_Link`: its connection request waits for an advertisement no one else answered."""
+
+    def create_le_connection(self, peer_address: hci.Address) -> None:
+        if isinstance(self.link, _Link) and not self.link.ask_to_connect(peer_address):
+            return  # still pending: the next advertisement brings it back here
+        super().create_le_connection(peer_address)
+
+
 class LocalRadio:
     """One in-process link; devices on it see each other's advertisements and can connect."""
 
     def __init__(self) -> None:
-        self.link = LocalLink()  # type: ignore[no-untyped-call]  # bumble leaves it unannotated
+        self.link = _Link()
 
     def _device(self, name: str, address: str) -> Device:
         controller = Controller(f"{name}-controller-{next(_counter)}", link=self.link, public_address=address)
@@ -71,7 +103,7 @@ class _HostConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.controller = Controller(
+        self.controller = _CentralController(
             "laptop", host_source=self.source, host_sink=StreamPacketSink(transport), link=self.link,
             public_address=CENTRAL_ADDRESS,
         )  # fmt: skip

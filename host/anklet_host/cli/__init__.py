@@ -11,11 +11,11 @@ import os
 import pkgutil
 import sys
 from collections.abc import Sequence
-from typing import Protocol, cast
+from typing import NoReturn, Protocol, cast
 
 from anklet_host import VERSION
 from anklet_host.cli import commands
-from anklet_host.errors import AnkletError
+from anklet_host.errors import AnkletError, InputError
 
 
 class Command(Protocol):
@@ -36,15 +36,33 @@ def load_commands() -> list[Command]:
     return sorted(found, key=lambda c: c.NAME)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with a mistake reported as an InputError: one line (argparse prints its whole usage first)
+    that says where the options are listed, exit status 2 as argparse has it, and a status `main` returns instead of
+    a SystemExit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InputError(f"{message}; see `{self.prog} --help`")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="anklet", description="Count backward steps with the anklet.")
+    parser = _Parser(prog="anklet", description="Count backward steps with the anklet.")
     parser.add_argument("--version", action="version", version=f"anklet {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in load_commands():
         p = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP)
         command.add_arguments(p)
-        p.set_defaults(_run=command.run)
+        p.set_defaults(_run=command.run, _parser=p)
     return parser
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # Reported by the command's own parser, so the hint names that command's --help.
+        cast(argparse.ArgumentParser, args._parser).error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,8 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # what matters to the user themselves. ANKLET_DEBUG=1 shows it all.
     if not os.environ.get("ANKLET_DEBUG"):
         logging.getLogger("bumble").setLevel(logging.ERROR)
-    args = build_parser().parse_args(argv)
     try:
+        # Inside the try: Ctrl-C in the first second lands in the imports of the commands (bumble, numpy, ...).
+        args = _parse(argv)
         return int(args._run(args))
     except AnkletError as exc:
         print(f"anklet: {exc}", file=sys.stderr)

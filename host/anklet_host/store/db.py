@@ -18,6 +18,7 @@ from platformdirs import user_data_dir
 
 from anklet_host import packets
 from anklet_host.errors import AnkletError, InputError
+from anklet_host.store.checks import BUSY_TIMEOUT_S, check_path, check_tables, store_error
 
 DB_FILENAME = "anklet.sqlite3"
 
@@ -107,6 +108,16 @@ def default_db_path() -> Path:
     return Path(user_data_dir("anklet", appauthor=False)) / DB_FILENAME
 
 
+def check_store(path: Path | str | None) -> None:
+    """Check that a sync can write the store at ``path`` (default: the user's data folder) without making it: an
+    existing store is opened and closed, so a locked, damaged, read-only or foreign file is refused now."""
+    resolved = Path(path) if path is not None else default_db_path()
+    if resolved.exists():
+        Store(resolved).close()
+    else:
+        check_path(resolved, create=True, make_folder=path is None)
+
+
 @dataclass(frozen=True)
 class IngestResult:
     """What one ingested batch did: records new to the store, and records already there."""
@@ -119,23 +130,33 @@ class Store:
     """An open store. Use as a context manager, or call ``close``."""
 
     def __init__(self, path: Path | str | None = None, *, create: bool = True) -> None:
+        """Open the store at ``path`` (default: the user's data folder); with ``create`` (a sync) make it if it is
+        missing, and check it can be written before anything is; without (a report), refuse a missing one."""
         self.path = Path(path) if path is not None else default_db_path()
-        if not create and not self.path.is_file():
-            raise InputError(f"no anklet store at {self.path} (run `anklet sync` first, or pass --db)")
-        if self.path.is_dir():
-            raise InputError(f"{self.path} is a folder, not a database file")
+        check_path(self.path, create=create, make_folder=path is None)
+        if create:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)  # only the default folder can be missing here
+            except OSError as exc:
+                raise InputError(f"cannot make the folder {self.path.parent}: {exc.strerror or exc}") from None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.row_factory = sqlite3.Row
-        except (OSError, sqlite3.Error) as exc:
-            raise InputError(f"cannot open the store {self.path}: {exc}") from exc
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from exc
+        self._db.row_factory = sqlite3.Row
         try:
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
+            with self._sqlite_errors():
+                self._db.execute("PRAGMA foreign_keys = ON")
+                check_tables(self.path, self.schema_version, self._tables(), create=create, newest=SCHEMA_VERSION)
+                if create:
+                    # Take the write lock once and let go: a store another program holds is refused now, before
+                    # the anklet is contacted, not in the middle of a sync.
+                    self._db.execute("BEGIN IMMEDIATE")
+                    self._db.execute("ROLLBACK")
+                self._migrate()
+        except BaseException:
             self._db.close()
-            raise InputError(f"{self.path} is not an anklet store ({exc})") from exc
+            raise
 
     # -------------------------------------------------------------------------------------------------- plumbing
 
@@ -149,19 +170,36 @@ class Store:
         self.close()
 
     @contextmanager
+    def _sqlite_errors(self) -> Iterator[None]:
+        """SQLite's errors as one line for the user (`anklet_host.store.checks.store_error`)."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from exc
+
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        with self._sqlite_errors():
+            return self._db.execute(sql, params).fetchall()
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One transaction: everything inside is stored, or (on any exception) nothing."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._sqlite_errors():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:  # SQLite has already rolled back after some errors (a full disk)
+                    self._db.execute("ROLLBACK")
+                raise
 
     @property
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return int(self._rows("PRAGMA user_version")[0][0])
+
+    def _tables(self) -> set[str]:
+        return {str(r[0]) for r in self._rows("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def _migrate(self) -> None:
         version = self.schema_version
@@ -179,7 +217,7 @@ class Store:
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         """Rows of a read-only query, addressable by column name."""
-        return list(self._db.execute(sql, params).fetchall())
+        return self._rows(sql, params)
 
     # ---------------------------------------------------------------------------------------------------- devices
 
@@ -188,12 +226,12 @@ class Store:
 
     def last_seq(self, device_id: str) -> int:
         """The highest sequence number stored from this device (0: none)."""
-        row = self._db.execute("SELECT last_seq FROM devices WHERE device_id = ?", (device_id,)).fetchone()
-        return int(row[0]) if row else 0
+        rows = self._rows("SELECT last_seq FROM devices WHERE device_id = ?", (device_id,))
+        return int(rows[0][0]) if rows else 0
 
     def evicted_total(self, device_id: str) -> int:
-        row = self._db.execute("SELECT evicted_total FROM devices WHERE device_id = ?", (device_id,)).fetchone()
-        return int(row[0]) if row else 0
+        rows = self._rows("SELECT evicted_total FROM devices WHERE device_id = ?", (device_id,))
+        return int(rows[0][0]) if rows else 0
 
     def set_goal(self, device_id: str, goal_min: int) -> None:
         """The daily goal the anklet holds (its settings), learned at a sync."""
@@ -203,14 +241,14 @@ class Store:
 
     def goal_min(self) -> int | None:
         """The daily goal of the anklet synced most recently (None before any sync learned one)."""
-        row = self._db.execute(
+        rows = self._rows(
             "SELECT goal_min FROM devices WHERE goal_min IS NOT NULL"
             " ORDER BY last_sync_utc_s IS NULL, last_sync_utc_s DESC LIMIT 1"
-        ).fetchone()
-        return int(row[0]) if row else None
+        )
+        return int(rows[0][0]) if rows else None
 
     def devices(self) -> list[str]:
-        return [str(r[0]) for r in self._db.execute("SELECT device_id FROM devices ORDER BY device_id")]
+        return [str(r[0]) for r in self._rows("SELECT device_id FROM devices ORDER BY device_id")]
 
     # ------------------------------------------------------------------------------------------------------- time
 
@@ -330,4 +368,4 @@ class Store:
     def count(self, table: str) -> int:
         if table not in ("minutes", "sessions", "boots", "syncs", "devices"):
             raise ValueError(f"unknown table {table}")
-        return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608 - fixed names
+        return int(self._rows(f"SELECT COUNT(*) FROM {table}")[0][0])  # noqa: S608 - fixed names

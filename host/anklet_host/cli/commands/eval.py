@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from anklet_host.analysis.detect import PLACEMENTS, detect
+from anklet_host.analysis.sanity import check_gravity
 from anklet_host.analysis.score import TOLERANCE_S, Score, score_trace
 from anklet_host.errors import InputError
 from anklet_host.trace import LABEL_CONTACT, read_trace
@@ -28,13 +30,15 @@ def _pct(value: float | None) -> str:
 
 def evaluate(folder: Path, placement: str, *, use_gyro: bool) -> tuple[list[tuple[str, Score]], Score]:
     if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder")
+        raise InputError(f"{folder}: not a folder of labelled traces (`anklet analyze` reads one trace)")
     rows: list[tuple[str, Score]] = []
     total = Score()
     for path in sorted(folder.glob("*.csv")):
         trace = read_trace(path)
         if LABEL_CONTACT not in trace.labels:
             continue
+        for warning in check_gravity(trace, str(path)):  # a trace in other units is refused, naming it
+            print(warning, file=sys.stderr)
         score = score_trace(trace, detect(trace, placement, use_gyro=use_gyro).steps)
         rows.append((path.name, score))
         total = total + score

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from anklet_host.cli.output import add_force_argument, check_output
 from anklet_host.errors import InputError
 from anklet_host.store.db import Store
 from anklet_host.store.export import FORMATS, TABLES, to_csv, to_json
@@ -21,11 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--table", choices=TABLES, default="minutes", help="which records a CSV holds (default minutes)"
     )
+    add_force_argument(parser, "FILE")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.output is not None and args.output.is_dir():
-        raise InputError(f"-o {args.output} is a folder; give a file name")
+    if args.output is not None:
+        check_output(args.output, force=args.force)
     with Store(args.db, create=False) as store:
         text = to_csv(store, args.table) if args.format == "csv" else to_json(store)
     if args.output is None:

@@ -18,6 +18,7 @@ import numpy as np
 from anklet_host import packets
 from anklet_host.ble.client import AnkletLink, Radio, find_anklet
 from anklet_host.ble.options import add_link_arguments, central_mtu, positive_seconds, run_command
+from anklet_host.cli.output import add_force_argument, check_output
 from anklet_host.errors import AnkletError, InputError
 from anklet_host.trace import LABEL_ACTIVITY, Trace, write_trace
 
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, metavar="OUT.csv", help="the trace CSV to write")
     parser.add_argument("--label", required=True, help="what you are doing, e.g. backward, forward, standing")
     parser.add_argument("--duration", type=positive_seconds, default=60.0, metavar="S", help="seconds to record")
-    parser.add_argument("--force", action="store_true", help="overwrite OUT.csv if it exists")
+    add_force_argument(parser, "OUT.csv")
     add_link_arguments(parser)
 
 
@@ -51,10 +52,7 @@ def samples_to_trace(batches: list[packets.Raw], rate_hz: int, label: str) -> Tr
 
 
 async def _record(args: argparse.Namespace) -> int:
-    if args.out.exists() and not args.force:
-        raise InputError(f"{args.out}: exists (use --force to overwrite)")
-    if not args.out.parent.is_dir():
-        raise InputError(f"{args.out.parent}: no such folder")
+    check_output(args.out, force=args.force)
     if not args.label.strip() or "," in args.label or "\n" in args.label:
         raise InputError("--label must be a non-empty word or phrase without commas")
     batches: list[packets.Raw] = []

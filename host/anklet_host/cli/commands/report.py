@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from anklet_host.cli.output import add_force_argument, check_output
+from anklet_host.cli.values import goal_minutes
 from anklet_host.errors import InputError
 from anklet_host.store.db import Store
 from anklet_host.store.report import DEFAULT_GOAL_MIN, build_report, chart_html, format_table
@@ -21,26 +23,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--goal-min",
-        type=str,
+        type=goal_minutes,  # the range `anklet settings --goal-min` takes
         metavar="N",
-        help=f"daily backward-walking goal in minutes (default: the anklet's, from sync; else {DEFAULT_GOAL_MIN:g})",
+        help=f"daily backward-walking goal in minutes, 1-600 (default: the anklet's, from sync; else"
+        f" {DEFAULT_GOAL_MIN:g})",
     )
-
-
-def goal_value(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"--goal-min must be a number of minutes, not {text!r}") from None
-    if not 0 < value <= 1440:
-        raise InputError(f"--goal-min must be more than 0 and at most 1440 minutes, not {text}")
-    return value
+    add_force_argument(parser, "the chart")
 
 
 def run(args: argparse.Namespace) -> int:
-    goal = goal_value(args.goal_min) if args.goal_min is not None else None
-    if args.chart is not None and args.chart.is_dir():
-        raise InputError(f"--chart {args.chart} is a folder; give a file name such as report.html")
+    goal = float(args.goal_min) if args.goal_min is not None else None
+    if args.chart is not None:
+        check_output(args.chart, force=args.force)
     with Store(args.db, create=False) as store:
         if goal is None:
             goal = float(store.goal_min() or DEFAULT_GOAL_MIN)

@@ -16,6 +16,7 @@ from anklet_host import packets
 from anklet_host.ble.client import AnkletLink, Radio, find_anklet
 from anklet_host.ble.options import add_link_arguments, central_mtu, run_command
 from anklet_host.cli.commands.status import describe_settings
+from anklet_host.cli.values import goal_minutes
 from anklet_host.errors import AnkletError, InputError
 
 NAME = "settings"
@@ -24,7 +25,9 @@ HELP = "show or change the anklet's daily goal, leg, session start and sample ra
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--goal-min", type=int, metavar="N", help="daily backward-walking goal in minutes (1-600)")
+    parser.add_argument(
+        "--goal-min", type=goal_minutes, metavar="N", help="daily backward-walking goal in minutes (1-600)"
+    )
     parser.add_argument("--leg", choices=("left", "right"), help="which leg the anklet is worn on")
     parser.add_argument(
         "--sessions",
@@ -36,8 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _checked(args: argparse.Namespace) -> None:
-    if args.goal_min is not None and not Settings.valid("goal_min", args.goal_min):
-        raise InputError(f"--goal-min must be 1 to 600 minutes, not {args.goal_min}")
     if args.rate_hz is not None and not Settings.valid("rate_hz", args.rate_hz):
         raise InputError(f"--rate-hz must be one of {', '.join(map(str, RATES_HZ))}, not {args.rate_hz}")
 

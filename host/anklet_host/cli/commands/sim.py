@@ -10,13 +10,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import fcntl
+import os
 import signal
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from anklet_host.analysis.sanity import check_gravity
 from anklet_host.ble.client import SIM_PORT
 from anklet_host.boardfile import Board
 from anklet_host.deploy import load_board
@@ -85,6 +90,36 @@ def run(args: argparse.Namespace) -> int:
         board = load_board(args.board)
         spec = BoardSpec.from_board_file(board.to_dict(), chip=args.chip)
     walk = _walk(args, board)
+    with flash_lock(args.flash):
+        return _serve(args, spec, walk)
+
+
+@contextlib.contextmanager
+def flash_lock(flash: Path) -> Iterator[None]:
+    """One virtual anklet per flash folder: a second would number its boots after the first one's and write the
+    same log files under it. The lock is a file beside the folder (inside it, the board would list it among its
+    files), held with flock while the sim runs, so the kernel lets go however the process ends."""
+    folder = flash.resolve()  # "." has no name to put beside it
+    lock_path = folder.parent / f"{folder.name}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            raise InputError(
+                f"another virtual anklet (pid {lock.read().strip() or '?'}) runs on --flash {flash}; stop it, or"
+                " give this one another --flash folder"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield
+
+
+def _serve(args: argparse.Namespace, spec: BoardSpec, walk: WalkFile | None) -> int:
+    """Run the virtual anklet until Ctrl-C or SIGTERM."""
     if walk is not None:
         install_walk(args.flash, walk, pace=not args.no_pace)
     else:
@@ -149,7 +184,10 @@ class _WalkReport:
 
 def _walk_trace(args: argparse.Namespace, board: Board) -> Trace:
     if args.trace is not None:
-        return read_trace(args.trace)
+        trace = read_trace(args.trace)
+        for warning in check_gravity(trace, str(args.trace)):  # the chip would feel a walk in other units
+            print(warning, file=sys.stderr)
+        return trace
     placement = "shoe" if board.placement.startswith("shoe") else "ankle"
     if args.spec is not None:
         try:

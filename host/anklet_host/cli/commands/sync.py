@@ -19,8 +19,7 @@ from bleak.backends.device import BLEDevice
 
 from anklet_host.ble.client import AnkletLink, BleSyncTransport, Radio, find_anklet
 from anklet_host.ble.options import add_link_arguments, central_mtu, run_command
-from anklet_host.errors import InputError
-from anklet_host.store.db import Store
+from anklet_host.store.db import Store, check_store
 from anklet_host.store.sync import DEFAULT_BATCH_RECORDS, SyncResult, sync
 
 NAME = "sync"
@@ -137,14 +136,15 @@ async def sync_device(
 
 
 async def _sync(args: argparse.Namespace) -> int:
-    if args.db is not None and args.db.is_dir():
-        raise InputError(f"--db {args.db}: is a folder, not a database file")
-    with Store(args.db) as store:
-        async with Radio.open(args.via, mtu=central_mtu(args)) as radio:
-            device = await find_anklet(radio, args.device, args.scan_timeout)
+    # A store that cannot be written is refused before the radio is opened; a new one is made only once the anklet
+    # is found, so a failed search leaves no empty store behind.
+    check_store(args.db)
+    async with Radio.open(args.via, mtu=central_mtu(args)) as radio:
+        device = await find_anklet(radio, args.device, args.scan_timeout)
+        with Store(args.db) as store:
             result = await sync_device(radio, store, device, attempts=args.attempts, progress=ProgressBar(sys.stderr))
-        for line in summary(result):
-            print(line)
+    for line in summary(result):
+        print(line)
     return 0
 
 

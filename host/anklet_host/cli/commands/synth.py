@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from anklet_host.cli.output import add_force_argument, check_output
 from anklet_host.errors import InputError
 from anklet_host.synth import WalkSpec, generate_walk, parse_walk_shorthand, random_spec
 from anklet_host.synth.spec import PLACEMENTS
@@ -35,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--corpus", type=Path, metavar="DIR", help="write --count random walks into DIR")
     parser.add_argument("--count", type=int, default=20, metavar="N", help="how many walks with --corpus (20)")
     parser.add_argument("--save-spec", type=Path, metavar="FILE.json", help="also write the walk description used")
+    add_force_argument(parser, "files written before")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
@@ -71,20 +73,23 @@ def _write_corpus(args: argparse.Namespace) -> int:
     if args.seed is not None and args.seed < 0:
         raise InputError(f"--seed must not be negative, not {args.seed}")
     folder: Path = args.corpus
+    base_seed = args.seed if args.seed is not None else 0
+    placement = args.placement or "ankle"
+    stems = [f"synth-{placement}-{base_seed + i:06d}" for i in range(args.count)]
+    taken = [path for stem in stems for path in (folder / f"{stem}.csv", folder / f"{stem}.json") if path.exists()]
+    if taken and not args.force:
+        raise InputError(f"{taken[0]}: exists (use --force to overwrite)")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{folder}: cannot create the folder: {exc.strerror or exc}") from None
-    base_seed = args.seed if args.seed is not None else 0
-    placement = args.placement or "ankle"
-    for i in range(args.count):
+    for i, stem in enumerate(stems):
         spec = random_spec(base_seed + i, placement)
         changes = _overrides(args)
         changes.pop("seed", None)
         changes.pop("placement", None)
         if changes:
             spec = dataclasses.replace(spec, **changes)  # type: ignore[arg-type]
-        stem = f"synth-{placement}-{base_seed + i:06d}"
         try:
             write_trace(folder / f"{stem}.csv", generate_walk(spec))
             (folder / f"{stem}.json").write_text(spec.to_json(), encoding="utf-8")
@@ -101,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
         return _write_corpus(args)
     if args.out is None:
         raise InputError("give OUT.csv (or --corpus DIR)")
+    out = Path(args.out)
+    for path in (out, args.save_spec):
+        if path is not None:
+            check_output(path, force=args.force)
     if args.spec is not None:
         spec = _load_spec(args.spec)
     elif args.walk is not None:
@@ -110,7 +119,6 @@ def run(args: argparse.Namespace) -> int:
     changes = _overrides(args)
     if changes:
         spec = dataclasses.replace(spec, **changes)  # type: ignore[arg-type]
-    out = Path(args.out)
     trace = generate_walk(spec)
     try:
         write_trace(out, trace)
