@@ -267,7 +267,8 @@ class Anklet:
                 await self.meter.check("sync")
         await self.meter.end("sync")
         self.command(packets.OP_ACK, stack.next - 1)
-        server.pump()
+        while server.busy():  # the log takes an acknowledgement a segment per pump (anklet.ble.sync)
+            server.pump()
 
 
 async def main(samples_path, log_dir, rate_hz):

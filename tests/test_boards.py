@@ -341,6 +341,11 @@ def test_anklet_boards_lists_every_board(capsys: pytest.CaptureFixture[str]) -> 
         assert mcu in row.split()
         assert chip in row.split()
     assert "m5stack-atom-matrix: I2C0 SDA=25 SCL=21 @400 kHz, INT1->not wired (polled), NeoPixel x25=27" in out
+    # The sample rates each board's chip runs (anklet.app.settings.rates_for): a 32-sample FIFO stops at 100 Hz.
+    rates = {line.split()[0]: line.split()[4] for line in out.splitlines()[1:6]}
+    assert rates["xiao-esp32c3-lis3dh"] == "25,50,100"
+    assert rates["esp32-devkitc-gy521"] == "25,50,100,200"
+    assert rates["huzzah32-lsm6dsox"] == "25,50,100,200,400"
 
 
 def test_anklet_boards_reports_a_bad_file_on_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -35,6 +35,14 @@ def test_a_budget_run_measures_the_live_heap_through_every_phase() -> None:
     assert run.sim_baseline_bytes > 40 * 1024
     assert 30 * 1024 < run.heap_after_boot_bytes < 200 * 1024
     assert run.heap_peak_bytes >= run.heap_after_boot_bytes
+    # The hold-off: every task of the app has its figure once the sensor runs (the sampler's for its work beside its
+    # drains), none of them the boot's, and they add up.
+    tasks = run.hold_off_tasks_ms
+    for task in ("sampler_task", "live_task", "button_task", "watchdog_task", "run", "run 2", "scheduler"):
+        assert task in tasks, tasks
+    assert "boot" not in tasks
+    assert run.hold_off_ms == pytest.approx(sum(tasks.values()))
+    assert all(0 < ms <= run.longest_tasks_ms[task] for task, ms in tasks.items())
 
 
 def test_native_code_is_what_deploy_compiles_native_for_the_boards_chip(tmp_path: Path) -> None:

@@ -247,3 +247,27 @@ async def test_benchmark_a_full_day_of_minute_records_in_process(tmp_path: Path)
         f"\nBENCH sync of 1440 minute records in-process at MTU 23: {elapsed_s:.3f} s,"
         f" {anklet.notifications} notifications"
     )
+
+
+def test_an_acknowledgement_frees_the_log_a_segment_per_pump(tmp_path: Path) -> None:
+    # A synced full log, acknowledged at once, used to free every segment in one step of the BLE task (a flash write
+    # each on the chip); the sync server applies it a segment's worth of records per pump, and stays busy till done.
+    from anklet.ble.notifyq import NotifyQueue  # the firmware's, run under CPython
+    from anklet.ble.sync import ACK_RECORDS_PER_PUMP, SyncServer
+    from anklet.flashlog import DEFAULT_SEGMENT_BYTES, FRAME_SIZE, FlashLog
+
+    assert ACK_RECORDS_PER_PUMP == DEFAULT_SEGMENT_BYTES // FRAME_SIZE
+    log = FlashLog(str(tmp_path / "log"), segment_bytes=10 * FRAME_SIZE)  # 10 records a segment
+    for seq in range(1, 56):
+        log.append(minute_body(seq))
+    server = SyncServer(log, NotifyQueue(4, 64), 7, ack_step=10)
+    ack = bytearray(packets.CONTROL_SIZE)
+    packets.pack_control_into(ack, packets.OP_ACK, 55)
+    server.command(bytes(ack), 20)
+    acked = []
+    while server.busy():
+        server.apply_ack()
+        acked.append(log.acked_seq)
+    assert acked == [10, 20, 30, 40, 50, 55]
+    assert log.oldest_seq() == 51  # the newest segment stays (it is appended to)
+    log.close()

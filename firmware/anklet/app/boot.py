@@ -59,7 +59,8 @@ async def prepare(board_path, settings_path):
         return None
     del boardfile
     forget("anklet.board")
-    settings = Settings(settings_path)
+    # The chip's rates are the ones the settings take (board.py builds the board's class at run time).
+    settings = Settings(settings_path, board.chip)  # type: ignore[attr-defined]
     for name in settings.load():
         print("anklet: ignoring bad setting %s in %s" % (name, settings_path))
     led = StatusLed(board)

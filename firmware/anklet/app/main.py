@@ -59,6 +59,7 @@ class App:
         self._progress_ms = ticks_ms()
         self._last_contact_ms = ticks_ms()
         self._start_ms = 0
+        self._flag = None  # the sampler's watermark flag (`watchdog_task` sets it if an edge went missing)
 
     # ------------------------------------------------------------------------------------------------------ start
     def start_sensor(self):
@@ -116,8 +117,8 @@ class App:
     # ------------------------------------------------------------------------------------------------------- tasks
     async def sampler_task(self):
         sensor = self.sensor
-        flag = asyncio.ThreadSafeFlag()
-        period_ms = 1000 * 16 // sensor.rate_hz
+        flag = self._flag = asyncio.ThreadSafeFlag()
+        period_ms = 1000 * sensor.watermark // sensor.rate_hz
         if sensor.has_watermark_int and self.board.int_pin is not None:
             pin = Pin(self.board.int_pin, Pin.IN)
             trigger = Pin.IRQ_RISING if self.board.int_active_high else Pin.IRQ_FALLING
@@ -125,17 +126,18 @@ class App:
             use_irq = True
         else:
             use_irq = False
+        failed = sensor.failed_reads
         while True:
-            if use_irq:
-                try:
-                    await asyncio.wait_for_ms(flag.wait(), 4 * period_ms)
-                except asyncio.TimeoutError:
-                    pass  # a missed edge: drain anyway
-            else:
-                await asyncio.sleep_ms(period_ms)
-            while self.sampler.drain():
+            while self.sampler.drain():  # first: the FIFO may have passed its watermark (and raised its edge) already
                 self._take_events()
             self._progress_ms = ticks_ms()
+            if use_irq and sensor.failed_reads == failed:
+                # The FIFO is below its watermark, so its next edge wakes this task: one hop (wait_for_ms would wake
+                # a helper task, then a runner, then this one, each behind every task due: README, Benchmarks).
+                await flag.wait()
+            else:
+                failed = sensor.failed_reads  # a read failed, leaving the FIFO full and its pin high: poll once
+                await asyncio.sleep_ms(period_ms)
 
     async def live_task(self):
         a = self.activity
@@ -224,6 +226,8 @@ class App:
             # Fed only while samples flow: a wedged sensor or a stuck task ends in a clean reset, counters kept.
             if ticks_diff(ticks_ms(), self._progress_ms) < STALL_MS:
                 wdt.feed()
+            if self._flag is not None and ticks_diff(ticks_ms(), self._progress_ms) >= 1000:
+                self._flag.set()  # no drain for a second: its edge went missing (a full FIFO keeps INT up), drain now
             await asyncio.sleep_ms(1000)
 
     async def power_task(self):
@@ -291,7 +295,7 @@ class App:
         ):
             if name == "rate_hz" and value == self.sensor.rate_hz:
                 continue  # what the host read back: the chip's rate for the setting, not a new one
-            if s.valid(name, value) and s[name] != value:
+            if s.valid(name, value, s.chip) and s[name] != value:
                 changes[name] = value
         if changes:
             s.update(**changes)

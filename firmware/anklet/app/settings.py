@@ -1,13 +1,17 @@
 """User settings kept in flash (``/settings.json``): sample rate, placement, daily goal, session auto-start, idle sleep.
 
 The host changes them over BLE (the settings characteristic); bad or missing values fall back to the defaults, so a
-damaged file never stops the anklet from counting.
+damaged file never stops the anklet from counting. The sample rates a board takes are its chip's (`rates_for`): a
+file naming another one (written for another board, or before the list shrank) boots at the default rate instead,
+and says so on the console.
 """
 
 import json
 
+from anklet.drivers import CHIPS, driver_class
+
 PLACEMENTS = ("ankle", "shoe")
-RATES_HZ = (25, 50, 100, 200, 400)
+RATES_HZ = (25, 50, 100, 200, 400)  # every rate a setting may name; each chip runs some of them (`rates_for`)
 
 DEFAULTS = {
     "rate_hz": 100,
@@ -20,13 +24,33 @@ DEFAULTS = {
 }
 
 
+def rates_for(chip: str) -> tuple:
+    """The sample rates (Hz) a board with sensor ``chip`` takes (up to its driver's ``MAX_RATE_HZ``): the one list
+    the firmware and the laptop check a rate setting against; every rate a setting may name for "" (any chip)."""
+    if not chip:
+        return RATES_HZ
+    if chip not in CHIPS:
+        return ()
+    top = driver_class(chip).MAX_RATE_HZ
+    return tuple(rate for rate in RATES_HZ if rate <= top)
+
+
+def rate_refusal(chip: str, rate_hz: int) -> str:
+    """Why ``rate_hz`` is no sample rate for ``chip`` (one line), or "" if it is one."""
+    rates = rates_for(chip)
+    if rate_hz in rates:
+        return ""
+    return "rate_hz=%r: the %s runs at %s Hz" % (rate_hz, chip or "anklet", ", ".join(str(r) for r in rates))
+
+
 class Settings:
-    def __init__(self, path="/settings.json"):
+    def __init__(self, path="/settings.json", chip=""):
         self.path = path
+        self.chip = chip  # the board's sensor (anklet.drivers.CHIPS): its rates are the ones taken
         self.values = dict(DEFAULTS)
 
     def load(self):
-        """Read the file; returns the names of values that were bad and replaced by defaults."""
+        """Read the file; returns, one line each, the values that were bad and replaced by defaults."""
         rejected = []
         try:
             with open(self.path) as f:
@@ -36,24 +60,27 @@ class Settings:
         if not isinstance(data, dict):
             return ["(whole file)"]
         for name, value in data.items():
-            if name in DEFAULTS and self._valid(name, value):
+            if name in DEFAULTS and self._valid(name, value, self.chip):
                 self.values[name] = value
+            elif name == "rate_hz" and type(value) is int:
+                rejected.append("%s (using %d Hz)" % (rate_refusal(self.chip, value), self.values[name]))
             else:
                 rejected.append(name)
         return rejected
 
     @staticmethod
-    def valid(name: str, value: object) -> bool:
-        """Whether ``value`` is allowed for setting ``name`` (the one definition; the laptop checks with it too)."""
-        return name in DEFAULTS and Settings._valid(name, value)
+    def valid(name: str, value: object, chip: str = "") -> bool:
+        """Whether ``value`` is allowed for setting ``name`` on a board with sensor ``chip`` ("": any board) (the
+        one definition; the laptop checks with it too)."""
+        return name in DEFAULTS and Settings._valid(name, value, chip)
 
     @staticmethod
-    def _valid(name, value):
+    def _valid(name, value, chip=""):
         default = DEFAULTS[name]
         if type(value) is not type(default):
             return False
         if name == "rate_hz":
-            return value in RATES_HZ
+            return value in rates_for(chip)
         if name == "range_g":
             return value in (2, 4, 8, 16)
         if name == "placement":
@@ -68,7 +95,9 @@ class Settings:
         """Apply valid changes and save; returns True if anything changed. Unknown or bad values raise ValueError."""
         changed = False
         for name, value in changes.items():
-            if name not in DEFAULTS or not self._valid(name, value):
+            if name == "rate_hz" and type(value) is int and not self._valid(name, value, self.chip):
+                raise ValueError(rate_refusal(self.chip, value))
+            if name not in DEFAULTS or not self._valid(name, value, self.chip):
                 raise ValueError("bad setting %s=%r" % (name, value))
             if self.values[name] != value:
                 self.values[name] = value

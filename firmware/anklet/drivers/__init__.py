@@ -63,14 +63,15 @@ def open_sensor(
     rate_hz=100,
     range_g=8,
     gyro_dps=0,
-    watermark=16,
+    watermark=0,
     int_pin=1,
     int_active_high=True,
     batch_samples=32,
     retries=2,
     clock_ms=None,
 ):
-    """Check the chip's identity and start it streaming into its FIFO; raises `SensorError` with a one-line reason."""
+    """Check the chip's identity and start it streaming into its FIFO; raises `SensorError` with a one-line reason.
+    ``watermark`` 0 is the chip's own (its driver's ``WATERMARK``)."""
     cls = driver_class(chip_name)
     if gyro_dps and chip_name not in GYRO_CHIPS:
         raise SensorError("%s has no gyroscope; set gyro_dps to 0" % chip_name)
@@ -80,7 +81,7 @@ def open_sensor(
         rate_hz=rate_hz,
         range_g=range_g,
         gyro_dps=gyro_dps,
-        watermark=watermark,
+        watermark=watermark or cls.WATERMARK,
         int_pin=int_pin,
         int_active_high=int_active_high,
         batch_samples=batch_samples,

@@ -48,6 +48,9 @@ LSB_PER_G = 256
 
 class ADXL345(SensorBase):
     CHIP = "ADXL345"
+    # 32 entries deep, like the LIS3DH: the same watermark and the same highest rate, for the same reasons.
+    WATERMARK = 8
+    MAX_RATE_HZ = 100
 
     def __init__(
         self,

@@ -70,6 +70,15 @@ class SensorBase:
     WATERMARK_INT = True
     # Largest batch one read returns; the chip's FIFO depth bounds it further.
     MAX_BATCH = 32
+    # FIFO samples per watermark interrupt (or per poll) unless the caller asks otherwise. A lower watermark leaves
+    # more of the FIFO for the samples that arrive while the sampler is held off (depth - watermark), at the cost of
+    # more wake-ups: 16 suits the deep FIFOs (73-85 samples on the MPU-6050/6886, 256 on the LSM6DS: 570 ms or more
+    # of room at 100 Hz); the 32-sample ones override it.
+    WATERMARK = 16
+    # The highest sample-rate setting (Hz, `anklet.app.settings.RATES_HZ`) the anklet runs the chip at: one the driver
+    # delivers (within 5%) and whose FIFO outlasts the worst stall (`make budget`). `anklet.app.settings.rates_for`
+    # reads it: the one list the firmware's settings and the laptop's `anklet settings` check a rate against.
+    MAX_RATE_HZ = 400
 
     def __init__(self, i2c, address, has_gyro, batch_samples, retries, clock_ms):
         self.i2c = i2c

@@ -82,6 +82,9 @@ def _dlpf_code(rate_hz):
 
 class _MPUBase(SensorBase):
     WHO_AM_I_VALUES = (0x68,)
+    # The sample rate is 1 kHz / (1 + SMPLRT_DIV): the 400 Hz setting comes out as 500 Hz, which the detector refuses
+    # (it took 25-400 Hz); 200 Hz is the highest setting delivered.
+    MAX_RATE_HZ = 200
 
     def __init__(
         self,

@@ -2,16 +2,19 @@
 
 Between two drains of the FIFO the firmware is busy with, at worst: the burst it drains (``watermark`` samples
 through `anklet.app.sampler.Sampler.drain`, the sampler's own code), the end of a stride in that burst (its features,
-the stride classifier `anklet.detect_mlp.scores`, the walking gate), the longest other step of its asyncio loop (the
-budget run's ``streaming_step_worst_ms``, once the sensor runs: a sync streaming, live counters, the raw stream), and
-the I2C transfers of the burst (blocking in MicroPython). The FIFO fills all the while: it holds ``depth - watermark``
-samples more after the watermark interrupt, so
+the stride classifier `anklet.detect_mlp.scores`, the walking gate), the other work that can hold the sampler's task
+off the CPU after its watermark interrupt (the budget run's `anklet_host.budget.memory.MemoryRun.hold_off_ms`, once
+the sensor runs: every task's longest step added up, the sampler's own work beside its drains among them: a sync
+streaming, live counters, the raw stream), and the I2C transfers of the burst (blocking in MicroPython). The FIFO
+fills all the while: it holds ``depth - watermark`` samples more after the watermark interrupt, so
 
-    headroom_ms = (depth - watermark) / rate_hz * 1000 - (burst + stride + other step + I2C)
+    headroom_ms = (depth - watermark) / rate_hz * 1000 - (burst + stride + hold-off + I2C)
 
-must stay above zero at every rate. The CPU parts are timed under the real MicroPython (WebAssembly port) and
-converted with `anklet_host.budget.cpu.esp32_ms` for the board's chip at `CPU_MHZ` (what the firmware sets at boot);
-the I2C time is counted from the bytes the driver moves for one burst at the board file's bus clock.
+must stay above zero at every rate the board's chip runs (`anklet.app.settings.rates_for`; the settings' other rates
+are reported under ``rates_skipped``, with the headroom they would have where the chip can run them). The CPU parts
+are timed under the real MicroPython (WebAssembly port) and converted with `anklet_host.budget.cpu.esp32_ms` for the
+board's chip at `CPU_MHZ` (what the firmware sets at boot); the I2C time is counted from the bytes the driver moves for
+one burst at the board file's bus clock.
 
 Where the figures come from:
 - rate, watermark and FIFO depth: the board's real driver (CPython) configuring the chip's model on a simulated bus
@@ -20,8 +23,9 @@ Where the figures come from:
   LSM6DSOX), the rate the driver picks for the setting (the LSM6DSOX's 104 Hz for 100) and its watermark;
 - the samples: a generated walk played by that chip model and read by that driver, at that rate;
 - the burst and stride times: `timing_code` runs ``LOCKSTEP`` samplers side by side in one VM, each with its own
-  detector fed the same bursts, and times every burst across all of them (the port's clock ticks in whole
-  milliseconds: one burst alone is below its resolution); two VMs, the lower of the two per burst (the host's noise);
+  detector fed the same bursts, and times every burst across all of them on the host's microsecond clock
+  (``performance.now()``; the port's own clock ticks in whole milliseconds); two VMs, the lower of the two per burst
+  (the host's noise);
   the stride's extra time is the worst burst minus the median one; the classifier alone is timed on the input that
   keeps the most hidden units active, and the larger of the two is the stride figure;
 - the host's speed against the one the factors were measured on: `anklet_host.budget.cpu`'s calibration kernel,
@@ -39,12 +43,13 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from anklet import detect_mlp, drivers
-from anklet.app.settings import RATES_HZ
+from anklet.app.settings import RATES_HZ, rates_for
 from anklet.detector import PLACEMENT_SHOE, StepDetector
 from anklet.drivers import GYRO_CHIPS
 from anklet_host.boardfile import Board
 from anklet_host.budget import cpu
 from anklet_host.errors import AnkletError
+from anklet_host.rates import RATE_TOLERANCE, delivers
 from anklet_host.sim.chips import model_for
 from anklet_host.sim.chips.sources import WalkFileSource
 from anklet_host.sim.clock import VirtualClock
@@ -66,7 +71,7 @@ CPU_MHZ: Final = 160
 RANGE_G: Final = 16  # the firmware's default (anklet.app.settings.DEFAULTS)
 GYRO_DPS: Final = 2000  # what the app asks of a chip with a gyroscope (anklet.app.boot.open_board_sensor)
 WALK: Final = "stand:1s,forward:6s,backward:6s@0.4m/s,stand:1s"
-LOCKSTEP: Final = 8  # samplers timed side by side: a burst with a stride's end then lasts >= ~10 ms in all
+LOCKSTEP: Final = 8  # samplers timed side by side: a burst then lasts a millisecond or more in all
 VM_RUNS: Final = 2
 SCORE_TRIES: Final = 2000
 SCORE_TARGET_MS: Final = 30
@@ -162,12 +167,15 @@ def rate_setup(board: Board, setting_hz: int, walk_bytes: bytes) -> RateSetup:
     )
 
 
-def unsupported_reason(rate_hz: int) -> str | None:
-    """Why the firmware cannot run at the rate a driver picked, or None: the detector's own range."""
+def unsupported_reason(rate_hz: int, setting_hz: int | None = None) -> str | None:
+    """Why the firmware cannot run at the rate a driver picked for ``setting_hz``, or None: the detector's own range,
+    and the chip's rate too far off the setting (`anklet_host.rates.delivers`)."""
     try:
         StepDetector(rate_hz=rate_hz, accel_lsb_per_g=1000)
     except ValueError as exc:
         return f"the chip runs at {rate_hz} Hz for this setting: {exc}"
+    if setting_hz is not None and not delivers(setting_hz, rate_hz):
+        return f"the chip runs at {rate_hz} Hz for this setting, more than {RATE_TOLERANCE:.0%} off {setting_hz} Hz"
     return None
 
 
@@ -195,6 +203,7 @@ def worst_features(model_name_: str, tries: int = SCORE_TRIES, seed: int = 1) ->
 
 
 _TIMING = """
+import js
 import time
 from array import array
 from anklet.app.sampler import Sampler
@@ -259,12 +268,13 @@ for _ in range(LOCKSTEP):
     samplers.append(Sampler(Replay(data, STRIDE, WATERMARK, STRIDE == 6), det))
 bursts = len(data) // (STRIDE * WATERMARK)
 times = array("i", bytes(4 * bursts))
+now_ms = js.performance.now  # the host's clock, to the microsecond (the port's ticks_us moves a millisecond at a time)
 b = 0
 while b < bursts:
-    t0 = time.ticks_us()
+    t0 = now_ms()
     for s in samplers:
         s.drain()
-    times[b] = time.ticks_diff(time.ticks_us(), t0)
+    times[b] = int((now_ms() - t0) * 1000)
     b += 1
 print("contacts", samplers[0].detector.contacts, samplers[-1].detector.contacts)
 print("bursts_us", " ".join(str(t) for t in times))
@@ -349,12 +359,12 @@ def headroom_ms(
     rate_hz: float,
     sample_ms: float,
     stride_ms: float,
-    other_step_ms: float,
+    hold_off_ms: float,
     i2c_ms: float,
 ) -> float:
     """Milliseconds of room the FIFO has left after the worst stall (all times on the chip, see the module doc)."""
     fill_ms = (depth_samples - watermark) * 1000 / rate_hz
-    stall_ms = watermark * sample_ms + stride_ms + other_step_ms + i2c_ms
+    stall_ms = watermark * sample_ms + stride_ms + hold_off_ms + i2c_ms
     return fill_ms - stall_ms
 
 
@@ -365,19 +375,25 @@ def walk_bytes(board: Board) -> bytes:
 
 
 def board_figures(
-    upy: MicroPython, board: Board, step_worst_ms_wasm: float, rates_hz: tuple[int, ...] = RATES_HZ
+    upy: MicroPython,
+    board: Board,
+    hold_off_ms_wasm: float,
+    step_worst_ms_wasm: float = 0.0,
+    rates_hz: tuple[int, ...] = RATES_HZ,
 ) -> dict[str, Any]:
-    """The CPU and FIFO figures of one board for `make budget` (see the module doc) at every rate the settings offer
-    (``rates_hz``), those the board cannot run listed with the reason."""
+    """The CPU and FIFO figures of one board for `make budget` (see the module doc) at every rate of ``rates_hz`` (the
+    settings') the board's chip runs (`rates_for`); ``hold_off_ms_wasm`` is the budget run's hold-off,
+    ``step_worst_ms_wasm`` its longest single step of a task (reported only). The other rates are listed under
+    ``rates_skipped`` with the reason, and the headroom they would have where the chip delivers them."""
     walk = walk_bytes(board)
     gyro = board.chip in GYRO_CHIPS
     features = worst_features(model_name(board.detector_placement == PLACEMENT_SHOE, gyro))
-    rates: dict[str, dict[str, Any]] = {}
+    offered = rates_for(board.chip)
     skipped: dict[str, str] = {}
     per_rate: list[tuple[RateSetup, Timings]] = []
     for setting_hz in rates_hz:
         setup = rate_setup(board, setting_hz, walk)
-        reason = unsupported_reason(setup.rate_hz)
+        reason = unsupported_reason(setup.rate_hz, setting_hz)
         if reason is not None:
             skipped[str(setting_hz)] = reason
             continue
@@ -388,7 +404,8 @@ def board_figures(
     def chip_ms(wasm_ms: float) -> float:
         return cpu.esp32_ms(wasm_ms, board.mcu, CPU_MHZ, host_speed=speed)
 
-    step_ms = chip_ms(step_worst_ms_wasm)
+    hold_off_ms = chip_ms(hold_off_ms_wasm)
+    rates: dict[str, dict[str, Any]] = {}
     for setup, timing in per_rate:
         sample_ms = chip_ms(timing.sample_ms)
         stride_ms = chip_ms(timing.stride_ms)
@@ -398,10 +415,10 @@ def board_figures(
             rate_hz=setup.rate_hz,
             sample_ms=sample_ms,
             stride_ms=stride_ms,
-            other_step_ms=step_ms,
+            hold_off_ms=hold_off_ms,
             i2c_ms=setup.burst_i2c_ms,
         )
-        rates[str(setup.setting_hz)] = {
+        figures = {
             "rate_hz": setup.rate_hz,
             "watermark": setup.watermark,
             "depth_samples": setup.depth_samples,
@@ -412,15 +429,25 @@ def board_figures(
             "i2c_ms": round(setup.burst_i2c_ms, 2),
             "headroom_ms": round(room, 1),
         }
-    strides = [t.stride_ms for _, t in per_rate]
-    samples = [t.sample_ms for _, t in per_rate]
+        if setup.setting_hz in offered:
+            rates[str(setup.setting_hz)] = figures
+        else:
+            skipped[str(setup.setting_hz)] = (
+                f"not among the {board.chip}'s rates ({', '.join(map(str, offered))} Hz: anklet.app.settings.rates_for)"
+                ":"
+                f" its FIFO's headroom at {setup.rate_hz} Hz would be {room:.1f} ms"
+            )
+    strides = [t.stride_ms for setup, t in per_rate if setup.setting_hz in offered]
+    samples = [t.sample_ms for setup, t in per_rate if setup.setting_hz in offered]
     return {
         "cpu_mhz": CPU_MHZ,
         "host_speed": round(speed, 3),
         "stride_worst_ms_wasm": round(max(strides), 3),
         "stride_worst_ms_esp32": round(chip_ms(max(strides)), 1),
         "sample_worst_ms_esp32": round(chip_ms(max(samples)), 3),
-        "step_worst_ms_esp32": round(step_ms, 1),
+        "step_worst_ms_esp32": round(chip_ms(step_worst_ms_wasm), 1),
+        "hold_off_ms_wasm": round(hold_off_ms_wasm, 3),
+        "hold_off_ms_esp32": round(hold_off_ms, 1),
         "fifo_headroom_ms_min": min(r["headroom_ms"] for r in rates.values()),
         "fifo_rates": rates,
         "rates_skipped": skipped,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from anklet.app.settings import rates_for
 from anklet_host.boardfile import Board, load
 from anklet_host.errors import InputError
 from anklet_host.paths import BOARDS_DIR
@@ -54,8 +55,19 @@ def _pins(board: Board) -> str:
 
 def run(args: argparse.Namespace) -> int:
     boards = load_boards(args.dir)
-    rows = [("BOARD", "MCU", "SENSOR", "ADDR", "PLACEMENT", "AXES (body x,y,z)")]
-    rows += [(b.name, b.mcu, b.chip, f"0x{b.address:02x}", b.placement, ",".join(b.mounting_axes)) for b in boards]
+    rows = [("BOARD", "MCU", "SENSOR", "ADDR", "RATES (Hz)", "PLACEMENT", "AXES (body x,y,z)")]
+    rows += [
+        (
+            b.name,
+            b.mcu,
+            b.chip,
+            f"0x{b.address:02x}",
+            ",".join(map(str, rates_for(b.chip))),  # the rates `anklet settings --rate-hz` takes for it
+            b.placement,
+            ",".join(b.mounting_axes),
+        )
+        for b in boards
+    ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())

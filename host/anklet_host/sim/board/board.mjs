@@ -29,6 +29,51 @@ const cfg = JSON.parse(process.argv[3]);
 const { loadMicroPython } = await import(pathToFileURL(runtimePath).href);
 
 const FLASH = "/flash";
+
+// Budget mode's clock and figures (see "budget mode" below), declared first: the flash's write-through times itself.
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const budget = cfg.budget ? {
+  baseline: 0, live: 0, peak: 0, phasePeak: 0, maxFree: 0, minMaxFree: Infinity, total: 0, totalMax: 0,
+  stepWorstMs: 0, phaseStepWorstMs: 0, steps: 0, probes: 0,
+  // Time left out of the firmware's (see "budget mode"), on both clocks: the simulated hardware's (chip models,
+  // radio, the flash's write-through) and the sampler's drains in this run.
+  hw: { cpu: 0, wall: 0 }, drain: { cpu: 0, wall: 0 }, inRun: false,
+  runT0: { cpu: 0, wall: 0 }, drainT0: { cpu: 0, wall: 0 }, drainOut0: { cpu: 0, wall: 0 },
+  drainWorstMs: 0, phaseDrainWorstMs: 0,
+  // Each task's steps (`task_named`, `task_time`): per phase, how many and the longest ones (`STEP_TOPS`).
+  taskNames: [], phaseTaskSteps: [], phaseTaskTop: [], seg0: { cpu: 0, wall: 0 }, segOut0: { cpu: 0, wall: 0 },
+  stepTask: -1, step: { cpu: 0, wall: 0 },
+} : null;
+// Budget mode times on two clocks at once and keeps the lower figure (see "budget mode"): the CPU time and the wall
+// time, in milliseconds.
+function clocks() {
+  return { cpu: cpuMs(), wall: performance.now() };
+}
+// Budget mode: the simulated hardware's time, left out of the firmware's steps (`budget.hw`). Spans nest: the
+// outermost one counts. Python's `_simboard.hw_begin`/`hw_end` (chip models, radio) come in through `hw_enter` and
+// `hw_exit`; the flash's write-through to the host folder (`hostMirror`) is the simulator's too (on a board littlefs
+// has written the flash when the firmware's call returns: the MEMFS calls, which stay in the step).
+let hwDepth = 0;
+let hwT0 = null;
+function hwEnter() {
+  if (hwDepth++ === 0) hwT0 = clocks();
+}
+function hwExit() {
+  if (--hwDepth === 0) {
+    const now = clocks();
+    budget.hw.cpu += now.cpu - hwT0.cpu;
+    budget.hw.wall += now.wall - hwT0.wall;
+  }
+}
+function hostMirror(fn) {
+  if (!budget) return fn();
+  hwEnter();
+  try {
+    return fn();
+  } finally {
+    hwExit();
+  }
+}
 const SIMLIB = "/_sim";
 const FORCED_EXIT = 0x100; // pyexec's PYEXEC_FORCED_EXIT: Ctrl-D at the REPL or SystemExit
 
@@ -229,7 +274,7 @@ FS.close = (stream) => {
   const path = stream.path;
   const wrote = (stream.flags & O_ACCMODE) !== 0;
   const r = origClose(stream);
-  if (wrote && path && !FS.isDir(FS.lookupPath(path).node.mode)) commitFile(path);
+  if (wrote && path && !FS.isDir(FS.lookupPath(path).node.mode)) hostMirror(() => commitFile(path));
   return r;
 };
 const origOpen = FS.open.bind(FS);
@@ -237,38 +282,42 @@ FS.open = (path, flags, mode) => {
   const stream = origOpen(path, flags, mode);
   // MicroPython's flush() ends in fsync(): commit the file then too, as LittleFS's sync does.
   if (stream.stream_ops && !stream.stream_ops.fsync) {
-    stream.stream_ops.fsync = (s) => { if (s.path) commitFile(s.path); return 0; };
+    stream.stream_ops.fsync = (s) => { if (s.path) hostMirror(() => commitFile(s.path)); return 0; };
   }
   return stream;
 };
 const origMkdir = FS.mkdir.bind(FS);
 FS.mkdir = (path, mode) => {
   const r = origMkdir(path, mode);
-  const host = hostPathOfParent(path);
-  if (host !== null) mkdirSync(host, { recursive: true });
+  hostMirror(() => {
+    const host = hostPathOfParent(path);
+    if (host !== null) mkdirSync(host, { recursive: true });
+  });
   return r;
 };
 const origUnlink = FS.unlink.bind(FS);
 FS.unlink = (path) => {
-  const host = hostPathOfParent(path);
+  const host = hostMirror(() => hostPathOfParent(path));
   const r = origUnlink(path);
-  if (host !== null && existsSync(host)) unlinkSync(host);
+  hostMirror(() => { if (host !== null && existsSync(host)) unlinkSync(host); });
   return r;
 };
 const origRmdir = FS.rmdir.bind(FS);
 FS.rmdir = (path) => {
-  const host = hostPathOfParent(path);
+  const host = hostMirror(() => hostPathOfParent(path));
   const r = origRmdir(path);
-  if (host !== null && existsSync(host)) rmdirSync(host);
+  hostMirror(() => { if (host !== null && existsSync(host)) rmdirSync(host); });
   return r;
 };
 const origRename = FS.rename.bind(FS);
 FS.rename = (from, to) => {
-  const hostFrom = hostPathOfParent(from);
-  const hostTo = hostPathOfParent(to);
+  const hostFrom = hostMirror(() => hostPathOfParent(from));
+  const hostTo = hostMirror(() => hostPathOfParent(to));
   const r = origRename(from, to);
-  if (hostFrom !== null && hostTo !== null && existsSync(hostFrom)) renameSync(hostFrom, hostTo);
-  else if (hostTo !== null) commitFile(to);
+  hostMirror(() => {
+    if (hostFrom !== null && hostTo !== null && existsSync(hostFrom)) renameSync(hostFrom, hostTo);
+    else if (hostTo !== null) commitFile(to);
+  });
   return r;
 };
 
@@ -278,13 +327,20 @@ FS.rename = (from, to) => {
 // returns would show garbage as live memory and its heap would grow without bound. In budget mode the firmware's
 // asyncio.run returns at once and this file steps the loop: every tick it serves the board (pins, timers, host
 // events, the BLE handler), runs the tasks that are due, asks for a collection, and on the next call in, with the
-// garbage gone, reads the heap (micropython.mem_info: live bytes, the heap's size, the largest free block). It also
-// times each run of due tasks: the longest one is what holds the sampler off its FIFO on a board.
-const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-const budget = cfg.budget ? {
-  baseline: 0, live: 0, peak: 0, phasePeak: 0, maxFree: 0, minMaxFree: Infinity, total: 0, totalMax: 0,
-  stepWorstMs: 0, phaseStepWorstMs: 0, steps: 0, probes: 0, hwMs: 0,
-} : null;
+// garbage gone, reads the heap (micropython.mem_info: live bytes, the heap's size, the largest free block).
+//
+// It also times the firmware's work, less the simulated hardware's (`budget.hw`: the chip models and the radio are
+// silicon and C on a board, the flash's write-through is the simulator's) and less the sampler's drains
+// (`drain_begin`/`drain_end` around `Sampler.drain`, its raw stream left in: `make budget` adds the drain itself, the
+// burst and the stride, timed apart at every rate by anklet_host.budget.stall, so counting it here too would count it
+// twice). Every span is timed on the process's CPU clock and on the wall clock, and the lower one counts: a host
+// that deschedules this process stretches the wall time only, and the CPU clock, updated in lumps, can put a lump
+// spent earlier into a span that did not spend it; the CPU clock alone read up to 7 ms for 13 us of work here.
+// - each run of due tasks (`_simasyncio.run_due` calls `run_begin` and `run_end`);
+// - each task's steps (`_simasyncio` says which task each stretch of time belongs to: `task_named`, `task_time`): how
+//   many, and the longest `STEP_TOPS`, per phase. The sampler's task, woken by its watermark interrupt, waits behind
+//   every task already due, each for one step at most (MicroPython's task queue is ordered by the time a task became
+//   due, so a task that runs again queues behind it): anklet_host.budget.memory adds the tasks' longest steps up.
 let jsLoop = false;
 let capture = null; // stdout goes here instead of the console while the heap is read
 const GC_BLOCK_BYTES = 16; // 4 words of 32 bits: MicroPython's GC block on the ESP32 and on this port
@@ -316,17 +372,90 @@ function probeHeap() {
 function budgetTick() {
   if (!jsLoop || ending) return;
   runPy("_simboard.poll()");
-  budget.hwMs = 0;
-  const t0 = cpuMs();
-  runPy("_run_due()");
-  // CPU time, not wall time: a step this process was descheduled in (a busy host) is not a slow step. The simulated
-  // hardware's Python (chip models, the radio's messages) is silicon and C on a board: left out.
-  const stepMs = Math.max(0, cpuMs() - t0 - budget.hwMs);
-  budget.steps++;
-  budget.stepWorstMs = Math.max(budget.stepWorstMs, stepMs);
-  budget.phaseStepWorstMs = Math.max(budget.phaseStepWorstMs, stepMs);
+  runPy("_run_due()"); // timed from inside: `run_begin`, `run_end`
   runPy("_gc_collect()"); // only marks a collection as due: it happens as the next call comes in
   if (!ending) probeHeap();
+}
+// The time left out so far in this run (hardware and drains), on both clocks.
+function leftOut() {
+  const b = budget;
+  return { cpu: b.hw.cpu + b.drain.cpu, wall: b.hw.wall + b.drain.wall };
+}
+// The firmware's time from `t0` (clocks) to `now`, with `out0` the left-out time at `t0`: the lower of the CPU time
+// (a host that descheduled this process is not a slow firmware) and the wall time (the CPU clock of a process is
+// updated in lumps: a lump can land in a step that did not spend it).
+function firmwareMs(t0, out0, now) {
+  const out = leftOut();
+  const cpu = now.cpu - t0.cpu - (out.cpu - out0.cpu);
+  const wall = now.wall - t0.wall - (out.wall - out0.wall);
+  return Math.max(0, Math.min(cpu, wall));
+}
+function runBegin() {
+  const b = budget;
+  b.hw = { cpu: 0, wall: 0 };
+  b.drain = { cpu: 0, wall: 0 };
+  b.runT0 = clocks();
+  b.seg0 = b.runT0;
+  b.segOut0 = { cpu: 0, wall: 0 };
+  b.stepTask = -1;
+  b.step = 0;
+  b.inRun = true;
+}
+function taskTime(id) {
+  // The time since the last call belongs to task `id` (`_simasyncio._timed_ticks`); a run of calls for the same
+  // task is one step of it.
+  const b = budget;
+  const now = clocks();
+  const ms = firmwareMs(b.seg0, b.segOut0, now);
+  b.seg0 = now;
+  b.segOut0 = leftOut();
+  if (id !== b.stepTask) {
+    if (b.stepTask >= 0) closeTaskStep();
+    b.stepTask = id;
+  }
+  b.step += ms;
+}
+const STEP_TOPS = 256; // the longest steps kept per task and phase (anklet_host.budget.memory picks among them)
+function closeTaskStep() {
+  const b = budget;
+  const id = b.stepTask;
+  b.phaseTaskSteps[id] = (b.phaseTaskSteps[id] || 0) + 1;
+  const top = b.phaseTaskTop[id] || (b.phaseTaskTop[id] = []);
+  if (top.length < STEP_TOPS || b.step > top[top.length - 1]) {
+    let i = top.length;
+    while (i > 0 && top[i - 1] < b.step) i--;
+    top.splice(i, 0, Math.round(b.step * 1000) / 1000);
+    if (top.length > STEP_TOPS) top.pop();
+  }
+  b.step = 0;
+}
+function runEnd() {
+  const b = budget;
+  const now = clocks();
+  if (b.stepTask >= 0) {
+    b.step += firmwareMs(b.seg0, b.segOut0, now); // the loop's last look at its queue
+    closeTaskStep();
+  }
+  b.stepTask = -1;
+  b.inRun = false;
+  const stepMs = firmwareMs(b.runT0, { cpu: 0, wall: 0 }, now);
+  const drainMs = Math.min(b.drain.cpu, b.drain.wall);
+  b.steps++;
+  b.stepWorstMs = Math.max(b.stepWorstMs, stepMs);
+  b.phaseStepWorstMs = Math.max(b.phaseStepWorstMs, stepMs);
+  b.drainWorstMs = Math.max(b.drainWorstMs, drainMs);
+  b.phaseDrainWorstMs = Math.max(b.phaseDrainWorstMs, drainMs);
+}
+function drainBegin() {
+  const b = budget;
+  b.drainT0 = clocks();
+  b.drainOut0 = { cpu: b.hw.cpu, wall: b.hw.wall };
+}
+function drainEnd() {
+  const b = budget;
+  const now = clocks();
+  b.drain.cpu += Math.max(0, now.cpu - b.drainT0.cpu - (b.hw.cpu - b.drainOut0.cpu));
+  b.drain.wall += Math.max(0, now.wall - b.drainT0.wall - (b.hw.wall - b.drainOut0.wall));
 }
 function reportBudget(event) {
   const b = budget;
@@ -335,10 +464,16 @@ function reportBudget(event) {
     live_bytes: b.live, peak_bytes: b.peak, phase_peak_bytes: b.phasePeak, largest_free_bytes: b.maxFree,
     largest_free_min_bytes: b.minMaxFree === Infinity ? 0 : b.minMaxFree, heap_total_bytes: b.total,
     heap_total_max_bytes: b.totalMax, step_worst_ms: b.stepWorstMs, phase_step_worst_ms: b.phaseStepWorstMs,
+    drain_worst_ms: b.drainWorstMs, phase_drain_worst_ms: b.phaseDrainWorstMs, task_names: b.taskNames,
+    phase_task_steps: b.taskNames.map((_, i) => b.phaseTaskSteps[i] || 0),
+    phase_task_top_ms: b.taskNames.map((_, i) => b.phaseTaskTop[i] || []),
     steps: b.steps, probes: b.probes, loop: jsLoop,
   });
   b.phasePeak = 0;
   b.phaseStepWorstMs = 0;
+  b.phaseDrainWorstMs = 0;
+  b.phaseTaskSteps = [];
+  b.phaseTaskTop = [];
 }
 
 // ------------------------------------------------------------------------------------------------ board services
@@ -375,9 +510,17 @@ const host = {
   },
   deepsleep: (ms) => endBoot({ ev: "deepsleep", ms }),
   now_ms: () => performance.now(),
-  // Budget mode: the CPU clock, and the CPU milliseconds the simulated hardware spent in this step (`budgetTick`).
+  // Budget mode: the CPU clock; the simulated hardware's time begins and ends (see `hwEnter`).
   cpu_ms: cpuMs,
-  add_hw_ms: (ms) => { if (budget) budget.hwMs += ms; },
+  hw_enter: () => { if (budget) hwEnter(); },
+  hw_exit: () => { if (budget) hwExit(); },
+  // Budget mode: a run of due tasks begins and ends; the sampler's drain begins and ends (see "budget mode").
+  run_begin: () => { if (budget) runBegin(); },
+  run_end: () => { if (budget) runEnd(); },
+  drain_begin: () => { if (budget) drainBegin(); },
+  drain_end: () => { if (budget) drainEnd(); },
+  task_named: (id, name) => { if (budget) budget.taskNames[id] = name; },
+  task_time: (id) => { if (budget && budget.inRun) taskTime(id); },
   // The firmware's asyncio.run, in budget mode: the loop is stepped from here (see `budgetTick`).
   js_loop: () => { jsLoop = true; },
   // What the simulated hardware keeps where a chip keeps it in C, off the Python heap (`_simboard.stash`).

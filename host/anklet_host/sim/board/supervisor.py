@@ -31,6 +31,12 @@ from anklet_host.upy.session import runtime_path
 
 _HERE = Path(__file__).resolve().parent
 _BOARD_MJS = _HERE / "board.mjs"
+# Budget mode times the firmware's steps in the process's CPU time (board.mjs): V8's helper threads (concurrent
+# garbage collection and compilation) add theirs to it, milliseconds at a time (a Node 20 loop timing 2 us of work
+# read up to 3.3 ms without --single-threaded and 0.14 ms with it), so in budget mode V8 runs on the main thread
+# alone; and it compiles the WebAssembly port with its optimizing compiler at once (--no-liftoff), so that no step
+# pays for a hot function's recompilation (the code then runs as fast as the tiered-up code the CPU factors assume).
+_BUDGET_NODE_FLAGS = ("--single-threaded", "--no-liftoff")
 VMLIB_DIR = _HERE.parent / "vmlib"
 SIM_DIR = _HERE.parent  # the shared chip models, bus and clock (anklet_host/sim), copied in as `anklet_sim`
 _SHARED_SIM_FILES = ("__init__.py", "clock.py", "i2c.py")
@@ -305,7 +311,13 @@ class SimBoard:
         }
         node = shutil.which("node") or "node"
         proc = subprocess.Popen(
-            [node, str(_BOARD_MJS), str(runtime_path()), json.dumps(config)],
+            [
+                node,
+                *(_BUDGET_NODE_FLAGS if self.budget else ()),
+                str(_BOARD_MJS),
+                str(runtime_path()),
+                json.dumps(config),
+            ],
             stdin=child.fileno(),
             stdout=subprocess.PIPE,
         )

@@ -88,12 +88,18 @@ class FlashVfs:
             return self._sim, path[len(SIM_DIR) :] or "/"
         return self._inner, path
 
+    # Budget mode: this wrapper's Python (routing, errno numbers) is the simulator's, not the firmware's: on a board
+    # the VFS layer is C. Timed out as hardware (`hw_begin`), with the MEMFS call it wraps; the file's own reads and
+    # writes (VfsPosix, C and emscripten's MEMFS) stay in the firmware's time, standing in for littlefs's C.
     def _call(self, name, path, *args):
+        t0 = hw_begin()
         fs, path = self._route(path)
         try:
             return getattr(fs, name)(path, *args)
         except OSError as exc:
             raise _mapped(exc)
+        finally:
+            hw_end(t0)
 
     def ilistdir(self, path):
         fs, path = self._route(path)
@@ -111,7 +117,11 @@ class FlashVfs:
         return self._call("chdir", path)
 
     def getcwd(self):
-        return self._inner.getcwd()
+        t0 = hw_begin()
+        try:
+            return self._inner.getcwd()
+        finally:
+            hw_end(t0)
 
     def mkdir(self, path):
         return self._call("mkdir", path)
@@ -122,6 +132,7 @@ class FlashVfs:
     def rename(self, old, new):
         # VfsPosix.rename garbles two absolute paths (they share one path buffer): pass them relative to the working
         # folder (/flash/<cwd>).
+        t0 = hw_begin()
         up = "../" * len([p for p in self._inner.getcwd().split("/") if p])
         old = up + old[1:] if old.startswith("/") else old
         new = up + new[1:] if new.startswith("/") else new
@@ -129,6 +140,8 @@ class FlashVfs:
             return self._inner.rename(old, new)
         except OSError as exc:
             raise _mapped(exc)
+        finally:
+            hw_end(t0)
 
     def rmdir(self, path):
         return self._call("rmdir", path)
@@ -232,19 +245,22 @@ _hw_depth = [0]
 
 
 def hw_begin():
-    """Start timing simulated hardware (budget mode only): returns the start for `hw_end` (None when nested)."""
+    """Start timing simulated hardware (budget mode only): returns the token for `hw_end` (None when nested)."""
     if not BUDGET:
         return None
     _hw_depth[0] += 1
-    return _simhost.cpu_ms() if _hw_depth[0] == 1 else None
+    if _hw_depth[0] != 1:
+        return None
+    _simhost.hw_enter()  # board.mjs keeps the clock (and its own nesting: the flash's write-through times itself)
+    return True
 
 
-def hw_end(t0):
+def hw_end(token):
     """The simulated hardware's time since `hw_begin` is not the firmware's: board.mjs takes it out of the step."""
     if BUDGET:
         _hw_depth[0] -= 1
-        if t0 is not None:
-            _simhost.add_hw_ms(_simhost.cpu_ms() - t0)
+        if token is not None:
+            _simhost.hw_exit()
 
 
 def stash(key, text):

@@ -98,10 +98,16 @@ def _paced(clock, model, dt):
 
 def check_edges():
     sync_clocks(True)
-    for pin in watchers:
-        pin._check_edge()
+    check_levels()
     if walk[0] is not None:
         _report_walk()
+
+
+def check_levels():
+    """Let every pin with an IRQ see its line's level now (edges fire their handlers): at every poll, and after every
+    bus transfer, which can drop a chip's interrupt line (machine.I2C)."""
+    for pin in watchers:
+        pin._check_edge()
 
 
 def _report_walk():

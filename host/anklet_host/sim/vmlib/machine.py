@@ -175,62 +175,46 @@ class Pin:
 class I2C:
     """An I2C controller on the simulated bus ``id``; every transfer first brings the chip clocks to now. The chip
     models' time is the simulated hardware's, not the firmware's (`_simboard.hw_begin`); `anklet_host.budget` counts
-    the bus's own time from the bytes moved."""
+    the bus's own time from the bytes moved.
+
+    A transfer can change a chip's interrupt line (a FIFO read below its watermark drops it): the pins with an IRQ
+    see the new level at once, as a GPIO's edge detector does, so that the next rise is an edge even if no poll saw
+    the line low in between (a sampler that drains its FIFO and waits for the next rising edge would wait forever)."""
 
     def __init__(self, id=0, *, scl=None, sda=None, freq=400000, timeout=50000):  # noqa: A002
         self._bus = _simhw.bus(id)
         self.freq = freq
 
+    def _transfer(self, op, *args, **kwargs):
+        t0 = _simboard.hw_begin()
+        try:
+            _simhw.sync_clocks()
+            result = op(*args, **kwargs)
+            _simhw.check_levels()
+            return result
+        finally:
+            _simboard.hw_end(t0)
+
     def scan(self):
         return self._bus.scan()
 
     def readfrom_mem_into(self, addr, memaddr, buf, *, addrsize=8):
-        t0 = _simboard.hw_begin()
-        try:
-            _simhw.sync_clocks()
-            return self._bus.readfrom_mem_into(addr, memaddr, buf, addrsize=addrsize)
-        finally:
-            _simboard.hw_end(t0)
+        return self._transfer(self._bus.readfrom_mem_into, addr, memaddr, buf, addrsize=addrsize)
 
     def readfrom_mem(self, addr, memaddr, nbytes, *, addrsize=8):
-        t0 = _simboard.hw_begin()
-        try:
-            _simhw.sync_clocks()
-            return self._bus.readfrom_mem(addr, memaddr, nbytes, addrsize=addrsize)
-        finally:
-            _simboard.hw_end(t0)
+        return self._transfer(self._bus.readfrom_mem, addr, memaddr, nbytes, addrsize=addrsize)
 
     def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
-        t0 = _simboard.hw_begin()
-        try:
-            _simhw.sync_clocks()
-            return self._bus.writeto_mem(addr, memaddr, buf, addrsize=addrsize)
-        finally:
-            _simboard.hw_end(t0)
+        return self._transfer(self._bus.writeto_mem, addr, memaddr, buf, addrsize=addrsize)
 
     def readfrom_into(self, addr, buf, stop=True):
-        t0 = _simboard.hw_begin()
-        try:
-            _simhw.sync_clocks()
-            return self._bus.readfrom_into(addr, buf, stop)
-        finally:
-            _simboard.hw_end(t0)
+        return self._transfer(self._bus.readfrom_into, addr, buf, stop)
 
     def readfrom(self, addr, nbytes, stop=True):
-        t0 = _simboard.hw_begin()
-        try:
-            _simhw.sync_clocks()
-            return self._bus.readfrom(addr, nbytes, stop)
-        finally:
-            _simboard.hw_end(t0)
+        return self._transfer(self._bus.readfrom, addr, nbytes, stop)
 
     def writeto(self, addr, buf, stop=True):
-        t0 = _simboard.hw_begin()
-        try:
-            _simhw.sync_clocks()
-            return self._bus.writeto(addr, buf, stop)
-        finally:
-            _simboard.hw_end(t0)
+        return self._transfer(self._bus.writeto, addr, buf, stop)
 
 
 SoftI2C = I2C
