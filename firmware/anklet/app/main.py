@@ -295,7 +295,7 @@ class App:
         ):
             if name == "rate_hz" and value == self.sensor.rate_hz:
                 continue  # what the host read back: the chip's rate for the setting, not a new one
-            if s.valid(name, value, s.chip) and s[name] != value:
+            if s.accepts(name, value) and s[name] != value:
                 changes[name] = value
         if changes:
             s.update(**changes)

@@ -8,8 +8,6 @@ and says so on the console.
 
 import json
 
-from anklet.drivers import CHIPS, driver_class
-
 PLACEMENTS = ("ankle", "shoe")
 RATES_HZ = (25, 50, 100, 200, 400)  # every rate a setting may name; each chip runs some of them (`rates_for`)
 
@@ -29,15 +27,19 @@ def rates_for(chip: str) -> tuple:
     the firmware and the laptop check a rate setting against; every rate a setting may name for "" (any chip)."""
     if not chip:
         return RATES_HZ
+    # Imported here, not by the module: the board finds its chip's rates once, at boot (`Settings.rates_hz`), and the
+    # driver table then leaves its heap (`anklet.app.boot`).
+    from anklet.drivers import CHIPS, driver_class
+
     if chip not in CHIPS:
         return ()
     top = driver_class(chip).MAX_RATE_HZ
     return tuple(rate for rate in RATES_HZ if rate <= top)
 
 
-def rate_refusal(chip: str, rate_hz: int) -> str:
-    """Why ``rate_hz`` is no sample rate for ``chip`` (one line), or "" if it is one."""
-    rates = rates_for(chip)
+def rate_refusal(chip: str, rate_hz: int, rates: tuple = ()) -> str:
+    """Why ``rate_hz`` is no sample rate for ``chip`` (one line), or "" if it is one. ``rates``: the chip's if known."""
+    rates = rates or rates_for(chip)
     if rate_hz in rates:
         return ""
     return "rate_hz=%r: the %s runs at %s Hz" % (rate_hz, chip or "anklet", ", ".join(str(r) for r in rates))
@@ -47,6 +49,7 @@ class Settings:
     def __init__(self, path="/settings.json", chip=""):
         self.path = path
         self.chip = chip  # the board's sensor (anklet.drivers.CHIPS): its rates are the ones taken
+        self.rates_hz = rates_for(chip)  # found once: on the board the driver table is gone after boot
         self.values = dict(DEFAULTS)
 
     def load(self):
@@ -60,13 +63,19 @@ class Settings:
         if not isinstance(data, dict):
             return ["(whole file)"]
         for name, value in data.items():
-            if name in DEFAULTS and self._valid(name, value, self.chip):
+            if self.accepts(name, value):
                 self.values[name] = value
             elif name == "rate_hz" and type(value) is int:
-                rejected.append("%s (using %d Hz)" % (rate_refusal(self.chip, value), self.values[name]))
+                rejected.append("%s (using %d Hz)" % (rate_refusal(self.chip, value, self.rates_hz), self.values[name]))
             else:
                 rejected.append(name)
         return rejected
+
+    def accepts(self, name, value):
+        """`valid` for this board, with its chip's rates as found at boot."""
+        if name == "rate_hz":
+            return type(value) is int and value in self.rates_hz
+        return Settings.valid(name, value)
 
     @staticmethod
     def valid(name: str, value: object, chip: str = "") -> bool:
@@ -95,9 +104,9 @@ class Settings:
         """Apply valid changes and save; returns True if anything changed. Unknown or bad values raise ValueError."""
         changed = False
         for name, value in changes.items():
-            if name == "rate_hz" and type(value) is int and not self._valid(name, value, self.chip):
-                raise ValueError(rate_refusal(self.chip, value))
-            if name not in DEFAULTS or not self._valid(name, value, self.chip):
+            if name == "rate_hz" and type(value) is int and not self.accepts(name, value):
+                raise ValueError(rate_refusal(self.chip, value, self.rates_hz))
+            if not self.accepts(name, value):
                 raise ValueError("bad setting %s=%r" % (name, value))
             if self.values[name] != value:
                 self.values[name] = value
