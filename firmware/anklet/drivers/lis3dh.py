@@ -61,12 +61,13 @@ LSB_PER_G = (1000, 500, 250, 83)
 
 class LIS3DH(SensorBase):
     CHIP = "LIS3DH"
-    # 32 samples deep: a watermark of 8 leaves 24 samples of room (240 ms at 100 Hz; 16 left 160 ms, less than the
-    # worst stall on an ESP32-C3), at 12.5 wake-ups a second instead of 6.25.
+    # 32 samples deep: a watermark of 8 leaves 24 samples of room, 240 ms at 100 Hz, of which the worst stall measured
+    # for an ESP32-C3 (`make budget`: a stride classified while every task takes its longest step) leaves over 100 ms,
+    # where 16 (160 ms) left about 30: margin for what the budget does not count (a flash erase, a garbage
+    # collection), at 12.5 wake-ups a second instead of 6.25.
     WATERMARK = 8
-    # At 200 Hz those 24 samples are 120 ms, of which the worst stall measured on an ESP32-C3 (a stride classified
-    # while every other task takes its longest step) leaves under 20 ms: too little for what `make budget` does not
-    # count (a flash erase, a garbage collection). The detector averages 200 and 400 Hz down to its 100 Hz core anyway.
+    # At 200 Hz those 24 samples are 120 ms, of which that stall leaves -2 to +18 ms (runs of `make budget`): too
+    # little. The detector averages 200 and 400 Hz down to its 100 Hz core anyway.
     MAX_RATE_HZ = 100
 
     def __init__(
