@@ -17,7 +17,7 @@ help:
 	@echo "make demo    set up, then run the main job on the virtual anklet"
 	@echo "make test    set up, then run every check and test"
 	@echo "make bench   detector speed and allocation figures"
-	@echo "make budget  the firmware's heap, native code and longest step per board, as an ESP32 has them (~3 min)"
+	@echo "make budget  the firmware's heap, native code and FIFO headroom per board, as an ESP32 has them (~5 min)"
 	@echo "make train   re-fit the detector's stride classifier and print its accuracy table (~5 min)"
 	@echo "make deploy BOARD=<name> PORT=<serial port>   put the firmware on a board"
 
