@@ -8,27 +8,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from anklet_host.store.db import Store
+from anklet_host.store.db import MINUTE_COLUMNS, Store
 
 FORMATS = ("csv", "json")
 TABLES = ("minutes", "sessions")
 
-_MINUTE_FIELDS = (
-    "device_id",
-    "seq",
-    "start_utc",
-    "boot_id",
-    "wall_clock",
-    "t_min",
-    "forward_heel",
-    "forward_toe",
-    "forward_flat",
-    "backward_heel",
-    "backward_toe",
-    "backward_flat",
-    "cadence_spm",
-    "active_s",
-)
+# The record's identity and time, then its counts as the store keeps them (one list: `MINUTE_COLUMNS`).
+_MINUTE_FIELDS = ("device_id", "seq", "start_utc", "boot_id", "wall_clock", "t_min", *MINUTE_COLUMNS)
 _SESSION_FIELDS = (
     "device_id",
     "seq",
